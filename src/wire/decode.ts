@@ -1,0 +1,142 @@
+/**
+ * Decoding whole frames out of a buffer the caller already holds: one frame (`decodeFrame`), a
+ * WebSocket-style message of frames (`decodeFrames`). Streams that split frames across chunks go
+ * through `FrameDecoder` instead.
+ *
+ * Every `Frame` returned here is a set of views: `extension` and `body` share the input's
+ * `ArrayBuffer` and nothing is copied. The caller must not overwrite the input while it uses them.
+ */
+import { dataViewOf, viewOf } from "./bytes.js";
+import { FrameError } from "./errors.js";
+import { checkHeaderPrefix, HEADER_SIZE, resolveDecodeOptions, type DecodeLimits, type DecodeOptions } from "./header.js";
+import { Op } from "./ops.js";
+
+/** A decoded frame. `extension` and `body` are views into the bytes it was decoded from. */
+export interface Frame {
+  /** Whole frame length in bytes, header included. */
+  readonly packetLength: number;
+  /** 16, or more when the frame carries a header extension. */
+  readonly headerLength: number;
+  readonly version: number;
+  /** Any u32: unknown ops pass through. See `Op`. */
+  readonly op: number;
+  readonly seq: number;
+  /** Header bytes 16…headerLength (usually empty). A view, not a copy. */
+  readonly extension: Uint8Array;
+  /** Bytes headerLength…packetLength. A view, not a copy. */
+  readonly body: Uint8Array;
+}
+
+/** Options of {@link decodeFrames}. */
+export interface DecodeFramesOptions extends DecodeOptions {
+  /**
+   * Accept bytes after the last whole frame and return them as `trailer` instead of failing with
+   * `TRAILING_BYTES`. Off by default: in a stream such bytes mean the reader is out of sync. Bilibili's
+   * heartbeat reply needs it (the server echoes the client's heartbeat body after the frame).
+   */
+  allowTrailer?: boolean;
+}
+
+/** Result of {@link decodeFrames}. */
+export interface DecodedFrames {
+  /** The whole frames, in order; each a set of views into the input. */
+  readonly frames: Frame[];
+  /** Bytes after the last whole frame: a view, empty unless `allowTrailer` was set and some were left. */
+  readonly trailer: Uint8Array;
+}
+
+/**
+ * Builds a `Frame` for the validated header at `at`. Internal: the caller has checked the header
+ * and that `packetLength` bytes are present.
+ */
+export function frameAt(bytes: Uint8Array, view: DataView, at: number, packetLength: number): Frame {
+  const headerLength = view.getUint16(at + 4);
+  return {
+    packetLength,
+    headerLength,
+    version: view.getUint16(at + 6),
+    op: view.getUint32(at + 8),
+    seq: view.getUint32(at + 12),
+    extension: viewOf(bytes, at + HEADER_SIZE, headerLength - HEADER_SIZE),
+    body: viewOf(bytes, at + headerLength, packetLength - headerLength),
+  };
+}
+
+/**
+ * Decodes exactly one whole frame.
+ * @returns a `Frame` whose `extension` and `body` are views of `bytes` (no copy).
+ * @throws FrameError BAD_PACKET_LENGTH / FRAME_TOO_LARGE / BAD_HEADER_LENGTH / UNSUPPORTED_VERSION for a
+ *   bad header, TRUNCATED if `bytes` ends early, TRAILING_BYTES if anything follows the frame.
+ * @throws RangeError for invalid options.
+ */
+export function decodeFrame(bytes: Uint8Array, options?: DecodeOptions): Frame {
+  const limits = resolveDecodeOptions(options);
+  const view = dataViewOf(bytes);
+  const length = bytes.byteLength;
+  checkHeaderPrefix(view, 0, length < HEADER_SIZE ? length : HEADER_SIZE, limits, 0);
+  if (length < HEADER_SIZE) {
+    throw new FrameError("TRUNCATED", 0, `a frame needs ${HEADER_SIZE} header bytes, got ${length}`);
+  }
+  const packetLength = view.getUint32(0);
+  if (length < packetLength) {
+    throw new FrameError("TRUNCATED", 0, `frame of ${packetLength} bytes cut off after ${length}`);
+  }
+  if (length > packetLength) {
+    throw new FrameError("TRAILING_BYTES", packetLength, `${length - packetLength} bytes follow the ${packetLength}-byte frame`);
+  }
+  return frameAt(bytes, view, 0, packetLength);
+}
+
+/**
+ * Decodes a buffer of whole frames laid end to end, such as one WebSocket message or goim's batch
+ * sent raw over TCP.
+ * @returns the frames (views of `bytes`) and the trailer (a view; empty unless allowed and present).
+ * @throws FrameError on a bad header or a cut-off last frame (TRUNCATED); with `allowTrailer`, whatever
+ *   follows the last whole frame is the trailer instead of an error.
+ * @throws RangeError for invalid options.
+ */
+export function decodeFrames(bytes: Uint8Array, options?: DecodeFramesOptions): DecodedFrames {
+  return decodeFramesWith(bytes, resolveDecodeOptions(options), options?.allowTrailer === true, 0, false);
+}
+
+/**
+ * The loop behind `decodeFrames` and `splitBatch`. `errorBase` shifts error offsets (a batch body's
+ * position inside its frame); `refuseBatch` turns an inner BATCH into NESTED_BATCH.
+ * @internal
+ */
+export function decodeFramesWith(
+  bytes: Uint8Array,
+  limits: DecodeLimits,
+  allowTrailer: boolean,
+  errorBase: number,
+  refuseBatch: boolean,
+): DecodedFrames {
+  const view = dataViewOf(bytes);
+  const length = bytes.byteLength;
+  const frames: Frame[] = [];
+  let at = 0;
+  while (at < length) {
+    const left = length - at;
+    let packetLength: number;
+    try {
+      checkHeaderPrefix(view, at, left < HEADER_SIZE ? left : HEADER_SIZE, limits, errorBase);
+      if (left < HEADER_SIZE) {
+        throw new FrameError("TRUNCATED", errorBase + at, `a frame needs ${HEADER_SIZE} header bytes, ${left} left`);
+      }
+      packetLength = view.getUint32(at);
+      if (left < packetLength) {
+        throw new FrameError("TRUNCATED", errorBase + at, `frame of ${packetLength} bytes cut off after ${left}`);
+      }
+    } catch (error) {
+      // In message mode whatever cannot be read as a whole frame is the trailer (Bilibili's echo).
+      if (allowTrailer) return { frames, trailer: viewOf(bytes, at, left) };
+      throw error;
+    }
+    if (refuseBatch && view.getUint32(at + 8) === Op.BATCH) {
+      throw new FrameError("NESTED_BATCH", errorBase + at + 8, "a BATCH frame inside a BATCH body");
+    }
+    frames.push(frameAt(bytes, view, at, packetLength));
+    at += packetLength;
+  }
+  return { frames, trailer: viewOf(bytes, length, 0) };
+}

@@ -1,0 +1,115 @@
+/**
+ * Encoding frames: the header alone (so a transport can write `[header, body]` without joining them),
+ * one contiguous frame, or a frame written into a caller's buffer at an offset.
+ *
+ * Encoders write headerLength 16 (more only when an `extension` is given) and version 1 unless told
+ * otherwise. They check every field against its wire width and throw `RangeError`/`TypeError` for
+ * values that cannot be encoded: bad values here are the caller's bug, not the peer's.
+ */
+import { HEADER_SIZE, PROTOCOL_VERSION, writeHeader } from "./header.js";
+
+/** Header fields for {@link encodeHeader}: the body travels separately. */
+export interface HeaderFields {
+  /** Operation code, a u32 (see `Op`). */
+  op: number;
+  /** u32; default 0 (unsolicited). See `nextSeq` for request numbering. */
+  seq?: number;
+  /** u16; default 1. */
+  version?: number;
+  /** Length of the body that will follow the header; default 0. */
+  bodyLength?: number;
+}
+
+/** What a frame is built from. A decoded `Frame` fits this shape, so it re-encodes as is. */
+export interface FrameInit {
+  /** Operation code, a u32 (see `Op`). */
+  op: number;
+  /** u32; default 0. */
+  seq?: number;
+  /** u16; default 1. */
+  version?: number;
+  /** Default empty. */
+  body?: Uint8Array;
+  /** Header extension bytes placed after the 16-byte header (headerLength = 16 + its length). Default empty. */
+  extension?: Uint8Array;
+}
+
+const MAX_U32 = 0xffff_ffff;
+const MAX_U16 = 0xffff;
+const EMPTY = new Uint8Array(0);
+
+function checkUint(name: string, value: number, max: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new RangeError(`${name} must be an integer from 0 to ${max}, got ${value}`);
+  }
+}
+
+/**
+ * The number of bytes `frame` takes on the wire: 16 + extension + body.
+ * @throws RangeError if that exceeds the u32 packetLength, or the extension the u16 headerLength.
+ */
+export function frameSize(frame: FrameInit): number {
+  const extensionLength = frame.extension?.byteLength ?? 0;
+  if (extensionLength > MAX_U16 - HEADER_SIZE) {
+    throw new RangeError(`extension of ${extensionLength} bytes exceeds the ${MAX_U16 - HEADER_SIZE} a u16 headerLength allows`);
+  }
+  const size = HEADER_SIZE + extensionLength + (frame.body?.byteLength ?? 0);
+  if (size > MAX_U32) throw new RangeError(`frame of ${size} bytes exceeds the u32 packetLength`);
+  return size;
+}
+
+/**
+ * Encodes the 16 header bytes alone for a body of `bodyLength` bytes that the caller writes next.
+ * @returns a fresh 16-byte array.
+ * @throws RangeError if a field does not fit its wire width.
+ */
+export function encodeHeader(fields: HeaderFields): Uint8Array {
+  const bodyLength = fields.bodyLength ?? 0;
+  checkUint("bodyLength", bodyLength, MAX_U32 - HEADER_SIZE);
+  const op = fields.op;
+  const seq = fields.seq ?? 0;
+  const version = fields.version ?? PROTOCOL_VERSION;
+  checkUint("op", op, MAX_U32);
+  checkUint("seq", seq, MAX_U32);
+  checkUint("version", version, MAX_U16);
+  const header = new Uint8Array(HEADER_SIZE);
+  writeHeader(header, 0, HEADER_SIZE + bodyLength, HEADER_SIZE, version, op, seq);
+  return header;
+}
+
+/**
+ * Encodes one contiguous frame.
+ * @returns a fresh array of `frameSize(frame)` bytes; body and extension are copied into it.
+ * @throws RangeError if a field does not fit its wire width.
+ */
+export function encodeFrame(frame: FrameInit): Uint8Array {
+  const target = new Uint8Array(frameSize(frame));
+  encodeFrameInto(target, 0, frame);
+  return target;
+}
+
+/**
+ * Writes one frame into `target` at `offset`, for packing many frames into one buffer.
+ * @returns the number of bytes written (`frameSize(frame)`).
+ * @throws RangeError if the frame does not fit in `target` after `offset`, or a field does not fit its
+ *   wire width. Nothing is written when it throws.
+ */
+export function encodeFrameInto(target: Uint8Array, offset: number, frame: FrameInit): number {
+  const size = frameSize(frame);
+  const op = frame.op;
+  const seq = frame.seq ?? 0;
+  const version = frame.version ?? PROTOCOL_VERSION;
+  checkUint("op", op, MAX_U32);
+  checkUint("seq", seq, MAX_U32);
+  checkUint("version", version, MAX_U16);
+  if (!Number.isInteger(offset) || offset < 0 || offset + size > target.byteLength) {
+    throw new RangeError(`a ${size}-byte frame does not fit at offset ${offset} of a ${target.byteLength}-byte buffer`);
+  }
+  const extension = frame.extension ?? EMPTY;
+  const headerLength = HEADER_SIZE + extension.byteLength;
+  writeHeader(target, offset, size, headerLength, version, op, seq);
+  if (extension.byteLength > 0) target.set(extension, offset + HEADER_SIZE);
+  const body = frame.body;
+  if (body !== undefined && body.byteLength > 0) target.set(body, offset + headerLength);
+  return size;
+}
