@@ -1,0 +1,63 @@
+// Shared benchmark harness: runs benchmark.js suites one at a time and prints a Markdown table per
+// suite with ops/s, the relative margin of error, and each case's ratio to the suite's reference case
+// (the first case unless one is marked `reference: true`). Ratios from one run are what we report:
+// absolute numbers move with the machine, ratios measured side by side much less.
+import Benchmark from "benchmark";
+
+/**
+ * @typedef {object} Case
+ * @property {string} name
+ * @property {() => void} fn
+ * @property {boolean} [reference] the case the ratios are relative to
+ * @property {number} [perOp] units (frames, messages) done per call, to report units/s
+ */
+
+/**
+ * Runs one suite and returns its rows.
+ * @param {string} title
+ * @param {Case[]} cases
+ * @param {{ unit?: string, maxTime?: number }} [options]
+ */
+export function runSuite(title, cases, options = {}) {
+  const unit = options.unit ?? "ops";
+  const suite = new Benchmark.Suite(title);
+  for (const c of cases) suite.add(c.name, c.fn, { maxTime: options.maxTime ?? Number(process.env.BENCH_MAX_TIME ?? 1.5), minSamples: 5 });
+  suite.run({ async: false });
+  // A Suite is array-like, not iterable.
+  const results = Array.from(suite);
+  const reference = cases.findIndex((c) => c.reference) === -1 ? 0 : cases.findIndex((c) => c.reference);
+  const refRate = results[reference].hz * (cases[reference].perOp ?? 1);
+  const rows = results.map((b, i) => {
+    const rate = b.hz * (cases[i].perOp ?? 1);
+    return { name: cases[i].name, rate, rme: b.stats.rme, ratio: rate / refRate, error: b.error };
+  });
+  printTable(title, unit, rows, cases[reference].name);
+  return rows;
+}
+
+/** @param {number} n */
+export function formatRate(n) {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return n.toFixed(1);
+}
+
+function printTable(title, unit, rows, referenceName) {
+  console.log(`\n### ${title}\n`);
+  console.log(`| case | ${unit}/s | ± | vs ${referenceName} |`);
+  console.log("|---|---:|---:|---:|");
+  for (const r of rows) {
+    if (r.error) {
+      console.log(`| ${r.name} | error: ${r.error.message} | | |`);
+      continue;
+    }
+    console.log(`| ${r.name} | ${formatRate(r.rate)} | ${r.rme.toFixed(1)}% | ${r.ratio.toFixed(2)}× |`);
+  }
+}
+
+/** Consumes a value so the optimiser cannot drop the work that made it. */
+export let sink = 0;
+/** @param {number} n */
+export function consume(n) {
+  sink = (sink + n) | 0;
+}
