@@ -15,9 +15,20 @@ export function viewOf(bytes: Uint8Array, start: number, length: number): Uint8A
 }
 
 /**
- * A `DataView` over exactly the bytes of `bytes`. Never `new DataView(bytes.buffer)`: small Node
- * Buffers live at an offset inside a shared 8 KiB pool.
+ * A shared, frozen, zero-length array: the `extension` of every frame whose headerLength is 16. There is
+ * nothing to alias, and not building a zero-length view per frame is a measurable part of decode cost.
  */
-export function dataViewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+export const EMPTY_BYTES: Uint8Array = Object.freeze(new Uint8Array(0)) as Uint8Array;
+
+/**
+ * Big-endian u32 at `at`. Plain byte arithmetic instead of a `DataView`: building a DataView per call
+ * costs more (measured ~70 ns here) than reading the 16 header bytes. The caller has checked bounds.
+ */
+export function readU32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}
+
+/** Big-endian u16 at `at`. The caller has checked bounds. */
+export function readU16(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! << 8) | bytes[at + 1]!;
 }

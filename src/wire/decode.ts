@@ -6,7 +6,7 @@
  * Every `Frame` returned here is a set of views: `extension` and `body` share the input's
  * `ArrayBuffer` and nothing is copied. The caller must not overwrite the input while it uses them.
  */
-import { dataViewOf, viewOf } from "./bytes.js";
+import { EMPTY_BYTES, readU16, readU32, viewOf } from "./bytes.js";
 import { FrameError } from "./errors.js";
 import { checkHeaderPrefix, HEADER_SIZE, resolveDecodeOptions, type DecodeLimits, type DecodeOptions } from "./header.js";
 import { Op } from "./ops.js";
@@ -21,7 +21,10 @@ export interface Frame {
   /** Any u32: unknown ops pass through. See `Op`. */
   readonly op: number;
   readonly seq: number;
-  /** Header bytes 16…headerLength (usually empty). A view, not a copy. */
+  /**
+   * Header bytes 16…headerLength: a view, not a copy. Usually empty, and then it is one shared, frozen,
+   * zero-length array rather than a view (there is nothing to alias).
+   */
   readonly extension: Uint8Array;
   /** Bytes headerLength…packetLength. A view, not a copy. */
   readonly body: Uint8Array;
@@ -41,7 +44,7 @@ export interface DecodeFramesOptions extends DecodeOptions {
 export interface DecodedFrames {
   /** The whole frames, in order; each a set of views into the input. */
   readonly frames: Frame[];
-  /** Bytes after the last whole frame: a view, empty unless `allowTrailer` was set and some were left. */
+  /** Bytes after the last whole frame: a view when present (only with `allowTrailer`), else a shared empty array. */
   readonly trailer: Uint8Array;
 }
 
@@ -49,15 +52,15 @@ export interface DecodedFrames {
  * Builds a `Frame` for the validated header at `at`. Internal: the caller has checked the header
  * and that `packetLength` bytes are present.
  */
-export function frameAt(bytes: Uint8Array, view: DataView, at: number, packetLength: number): Frame {
-  const headerLength = view.getUint16(at + 4);
+export function frameAt(bytes: Uint8Array, at: number, packetLength: number): Frame {
+  const headerLength = readU16(bytes, at + 4);
   return {
     packetLength,
     headerLength,
-    version: view.getUint16(at + 6),
-    op: view.getUint32(at + 8),
-    seq: view.getUint32(at + 12),
-    extension: viewOf(bytes, at + HEADER_SIZE, headerLength - HEADER_SIZE),
+    version: readU16(bytes, at + 6),
+    op: readU32(bytes, at + 8),
+    seq: readU32(bytes, at + 12),
+    extension: headerLength === HEADER_SIZE ? EMPTY_BYTES : viewOf(bytes, at + HEADER_SIZE, headerLength - HEADER_SIZE),
     body: viewOf(bytes, at + headerLength, packetLength - headerLength),
   };
 }
@@ -71,20 +74,19 @@ export function frameAt(bytes: Uint8Array, view: DataView, at: number, packetLen
  */
 export function decodeFrame(bytes: Uint8Array, options?: DecodeOptions): Frame {
   const limits = resolveDecodeOptions(options);
-  const view = dataViewOf(bytes);
   const length = bytes.byteLength;
-  checkHeaderPrefix(view, 0, length < HEADER_SIZE ? length : HEADER_SIZE, limits, 0);
+  checkHeaderPrefix(bytes, 0, length < HEADER_SIZE ? length : HEADER_SIZE, limits, 0);
   if (length < HEADER_SIZE) {
     throw new FrameError("TRUNCATED", 0, `a frame needs ${HEADER_SIZE} header bytes, got ${length}`);
   }
-  const packetLength = view.getUint32(0);
+  const packetLength = readU32(bytes, 0);
   if (length < packetLength) {
     throw new FrameError("TRUNCATED", 0, `frame of ${packetLength} bytes cut off after ${length}`);
   }
   if (length > packetLength) {
     throw new FrameError("TRAILING_BYTES", packetLength, `${length - packetLength} bytes follow the ${packetLength}-byte frame`);
   }
-  return frameAt(bytes, view, 0, packetLength);
+  return frameAt(bytes, 0, packetLength);
 }
 
 /**
@@ -111,7 +113,6 @@ export function decodeFramesWith(
   errorBase: number,
   refuseBatch: boolean,
 ): DecodedFrames {
-  const view = dataViewOf(bytes);
   const length = bytes.byteLength;
   const frames: Frame[] = [];
   let at = 0;
@@ -119,11 +120,11 @@ export function decodeFramesWith(
     const left = length - at;
     let packetLength: number;
     try {
-      checkHeaderPrefix(view, at, left < HEADER_SIZE ? left : HEADER_SIZE, limits, errorBase);
+      checkHeaderPrefix(bytes, at, left < HEADER_SIZE ? left : HEADER_SIZE, limits, errorBase);
       if (left < HEADER_SIZE) {
         throw new FrameError("TRUNCATED", errorBase + at, `a frame needs ${HEADER_SIZE} header bytes, ${left} left`);
       }
-      packetLength = view.getUint32(at);
+      packetLength = readU32(bytes, at);
       if (left < packetLength) {
         throw new FrameError("TRUNCATED", errorBase + at, `frame of ${packetLength} bytes cut off after ${left}`);
       }
@@ -132,11 +133,11 @@ export function decodeFramesWith(
       if (allowTrailer) return { frames, trailer: viewOf(bytes, at, left) };
       throw error;
     }
-    if (refuseBatch && view.getUint32(at + 8) === Op.BATCH) {
+    if (refuseBatch && readU32(bytes, at + 8) === Op.BATCH) {
       throw new FrameError("NESTED_BATCH", errorBase + at + 8, "a BATCH frame inside a BATCH body");
     }
-    frames.push(frameAt(bytes, view, at, packetLength));
+    frames.push(frameAt(bytes, at, packetLength));
     at += packetLength;
   }
-  return { frames, trailer: viewOf(bytes, length, 0) };
+  return { frames, trailer: EMPTY_BYTES };
 }

@@ -15,6 +15,7 @@
  * {@link checkHeaderPrefix}, so a length from the wire is judged in one place and always before
  * anything is allocated for it.
  */
+import { readU16, readU32 } from "./bytes.js";
 import { FrameError } from "./errors.js";
 
 /** Size of the fixed header in bytes. A frame with an empty body is exactly this long. */
@@ -85,18 +86,18 @@ export function resolveDecodeOptions(options?: DecodeOptions): DecodeLimits {
  * `at`, in wire order, so the first bad field is the one reported:
  * packetLength ≥ 16 and ≤ maxFrameSize; 16 ≤ headerLength ≤ packetLength; version accepted.
  *
- * `streamBase` is added to error offsets: the position of `view`'s byte 0 in the caller's input.
+ * `streamBase` is added to error offsets: the position of `bytes[0]` in the caller's input.
  * @throws FrameError BAD_PACKET_LENGTH, FRAME_TOO_LARGE, BAD_HEADER_LENGTH or UNSUPPORTED_VERSION.
  */
 export function checkHeaderPrefix(
-  view: DataView,
+  bytes: Uint8Array,
   at: number,
   available: number,
   limits: DecodeLimits,
   streamBase: number,
 ): void {
   if (available < 4) return;
-  const packetLength = view.getUint32(at);
+  const packetLength = readU32(bytes, at);
   const where = streamBase + at;
   if (packetLength < HEADER_SIZE) {
     throw new FrameError("BAD_PACKET_LENGTH", where, `packet length ${packetLength} is shorter than the ${HEADER_SIZE}-byte header`);
@@ -105,7 +106,7 @@ export function checkHeaderPrefix(
     throw new FrameError("FRAME_TOO_LARGE", where, `packet length ${packetLength} exceeds maxFrameSize ${limits.maxFrameSize}`);
   }
   if (available < 6) return;
-  const headerLength = view.getUint16(at + 4);
+  const headerLength = readU16(bytes, at + 4);
   if (headerLength < HEADER_SIZE) {
     throw new FrameError("BAD_HEADER_LENGTH", where + 4, `header length ${headerLength} is below ${HEADER_SIZE}`);
   }
@@ -115,7 +116,7 @@ export function checkHeaderPrefix(
   if (available < 8) return;
   const versions = limits.versions;
   if (versions !== null) {
-    const version = view.getUint16(at + 6);
+    const version = readU16(bytes, at + 6);
     // One accepted version is the common case; avoid the call into includes() for it.
     if (versions.length === 1 ? versions[0] !== version : !versions.includes(version)) {
       throw new FrameError("UNSUPPORTED_VERSION", where + 6, `version ${version} is not accepted (accepted: ${versions.join(", ")})`);
