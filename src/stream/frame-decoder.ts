@@ -1,0 +1,235 @@
+/**
+ * FrameDecoder: reassembles frames from a byte stream cut into arbitrary chunks (TCP, TLS).
+ *
+ * Theory of operation. The decoder is a small state machine fed with `push(chunk)`; it does no I/O and
+ * keeps no timers (sans-I/O, like h11). At any moment it is in one of three states:
+ *
+ * - `IDLE`: at a frame boundary, holding nothing.
+ * - `HEADER`: a header started near the end of an earlier chunk; its first 1–15 bytes sit in a 16-byte
+ *   scratch area. Each header field is validated as soon as its bytes are in (length limits first), so a
+ *   hostile length is refused before anything is allocated for it.
+ * - `BODY`: the header is complete and valid, the frame did not fit in the chunk it started in. Its bytes
+ *   are gathered into one buffer of exactly `packetLength` bytes, allocated lazily when the first body
+ *   byte arrives (a huge claimed length followed by nothing holds only the 16 header bytes).
+ *
+ * Frames that lie wholly inside one chunk are returned as views of that chunk: no copy. A frame that
+ * straddles chunks is copied exactly once, into its own buffer; leftovers are never concatenated with the
+ * next chunk (that pattern copies an 8 MiB frame arriving in 1460-byte chunks thousands of times over).
+ *
+ * Aliasing: returned frames alias the caller's chunks, so a chunk must not be reused or overwritten after
+ * it is pushed while its frames are in use. The decoder never recycles a buffer it has handed out.
+ *
+ * Errors are sticky: after a `FrameError` the stream is out of sync, and every later `push` or `end`
+ * throws the same error. Resynchronising silently would turn garbage into frames.
+ */
+import { readU32 } from "../wire/bytes.js";
+import { frameAt, type Frame } from "../wire/decode.js";
+import { FrameError } from "../wire/errors.js";
+import { checkHeaderPrefix, HEADER_SIZE, resolveDecodeOptions, type DecodeLimits, type DecodeOptions } from "../wire/header.js";
+
+const IDLE = 0;
+const HEADER = 1;
+const BODY = 2;
+
+/** Below this many bytes a plain loop beats `set(subarray(...))`, which allocates a view per call. */
+const SMALL_COPY = 64;
+
+/** Returned when a push completes no frame and the caller gave no `out` array: nothing to allocate. */
+const NO_FRAMES: readonly Frame[] = Object.freeze([]);
+
+/** Copies `length` bytes of `source` at `from` into `target` at `to`. */
+function copyBytes(target: Uint8Array, to: number, source: Uint8Array, from: number, length: number): void {
+  if (length < SMALL_COPY) {
+    for (let i = 0; i < length; i++) target[to + i] = source[from + i]!;
+  } else {
+    target.set(source.subarray(from, from + length), to);
+  }
+}
+
+/** A streaming frame decoder. See the theory of operation at the top of this file. */
+export class FrameDecoder {
+  readonly #limits: DecodeLimits;
+  #state = IDLE;
+  /** Stream offset of byte 0 of the chunk being pushed (bytes pushed before it). */
+  #streamOffset = 0;
+  /** Stream offset where the frame now being reassembled starts. */
+  #frameStart = 0;
+  /** First bytes of a header that straddles chunks. */
+  readonly #scratch = new Uint8Array(HEADER_SIZE);
+  #scratchFill = 0;
+  /** packetLength of the frame in BODY state. */
+  #packetLength = 0;
+  /** The straddling frame's own buffer; null until its first body byte arrives. */
+  #assembly: Uint8Array | null = null;
+  #assemblyFill = 0;
+  #copiedBytes = 0;
+  #error: FrameError | null = null;
+  #ended = false;
+
+  /**
+   * @param options limits shared with `decodeFrame` (`maxFrameSize`, default 1 MiB; `versions`, default [1]).
+   * @throws RangeError for invalid options.
+   */
+  constructor(options?: DecodeOptions) {
+    this.#limits = resolveDecodeOptions(options);
+  }
+
+  /** Bytes held for a frame not yet complete (the header scratch, or the straddling frame so far). */
+  get bufferedBytes(): number {
+    if (this.#state === HEADER) return this.#scratchFill;
+    if (this.#state === BODY) return this.#assembly === null ? HEADER_SIZE : this.#assemblyFill;
+    return 0;
+  }
+
+  /**
+   * Total bytes copied so far: zero while no frame straddles chunks. A straddling frame costs its own
+   * length, plus 16 when its header was itself split or ended a chunk (scratch, then frame buffer).
+   */
+  get copiedBytes(): number {
+    return this.#copiedBytes;
+  }
+
+  /** Total bytes pushed so far: the stream offset the next chunk starts at. */
+  get bytesReceived(): number {
+    return this.#streamOffset;
+  }
+
+  /** The error the decoder failed with, or null. Once set it never clears. */
+  get error(): FrameError | null {
+    return this.#error;
+  }
+
+  /**
+   * Feeds the next chunk of the stream.
+   *
+   * @param chunk the next bytes; aliased by the frames returned now or later, so do not reuse it.
+   * @param out optional array the completed frames are appended to (and which is returned). Pass one to
+   *   reuse an array across pushes, or to keep the frames completed before an error in the same chunk.
+   * @returns the frames this chunk completed, in order: views of `chunk` when they lie inside it, else
+   *   views of the frame's own reassembly buffer. A shared empty array when none completed and no `out`
+   *   was given (do not push into it).
+   * @throws FrameError for a bad header (offsets count from the start of the stream); the decoder then
+   *   stays failed and throws the same error on every later call.
+   * @throws Error if called after `end()`.
+   */
+  push(chunk: Uint8Array, out?: Frame[]): Frame[] {
+    if (this.#error !== null) throw this.#error;
+    if (this.#ended) throw new Error("FrameDecoder: push() after end()");
+    let frames = out ?? (NO_FRAMES as Frame[]);
+    const length = chunk.byteLength;
+    const base = this.#streamOffset;
+    let at = 0;
+    try {
+      while (at < length) {
+        if (this.#state === IDLE) {
+          const left = length - at;
+          if (left >= HEADER_SIZE) {
+            checkHeaderPrefix(chunk, at, HEADER_SIZE, this.#limits, base);
+            const packetLength = readU32(chunk, at);
+            if (packetLength <= left) {
+              // The hot path: the whole frame is in this chunk. Hand out views.
+              if (frames === NO_FRAMES) frames = [];
+              frames.push(frameAt(chunk, at, packetLength));
+              at += packetLength;
+              continue;
+            }
+            this.#frameStart = base + at;
+            this.#packetLength = packetLength;
+            this.#state = BODY;
+            if (left === HEADER_SIZE) {
+              // Header exactly at the end of the chunk: keep it in the scratch, allocate nothing yet.
+              copyBytes(this.#scratch, 0, chunk, at, HEADER_SIZE);
+              this.#copiedBytes += HEADER_SIZE;
+            } else {
+              const assembly = new Uint8Array(packetLength);
+              copyBytes(assembly, 0, chunk, at, left);
+              this.#assembly = assembly;
+              this.#assemblyFill = left;
+              this.#copiedBytes += left;
+            }
+            at = length;
+          } else {
+            // Less than a header left: judge what is there, keep it in the scratch.
+            checkHeaderPrefix(chunk, at, left, this.#limits, base);
+            this.#frameStart = base + at;
+            copyBytes(this.#scratch, 0, chunk, at, left);
+            this.#copiedBytes += left;
+            this.#scratchFill = left;
+            this.#state = HEADER;
+            at = length;
+          }
+        } else if (this.#state === HEADER) {
+          const take = Math.min(HEADER_SIZE - this.#scratchFill, length - at);
+          copyBytes(this.#scratch, this.#scratchFill, chunk, at, take);
+          this.#copiedBytes += take;
+          this.#scratchFill += take;
+          at += take;
+          checkHeaderPrefix(this.#scratch, 0, this.#scratchFill, this.#limits, this.#frameStart);
+          if (this.#scratchFill === HEADER_SIZE) {
+            this.#scratchFill = 0;
+            this.#packetLength = readU32(this.#scratch, 0);
+            this.#state = BODY;
+            if (this.#packetLength === HEADER_SIZE) frames = this.#completeFromScratch(frames);
+          }
+        } else {
+          let assembly = this.#assembly;
+          if (assembly === null) {
+            assembly = new Uint8Array(this.#packetLength);
+            // The header is copied a second time here (scratch → frame buffer): 16 bytes, counted.
+            assembly.set(this.#scratch);
+            this.#copiedBytes += HEADER_SIZE;
+            this.#assembly = assembly;
+            this.#assemblyFill = HEADER_SIZE;
+          }
+          const take = Math.min(this.#packetLength - this.#assemblyFill, length - at);
+          copyBytes(assembly, this.#assemblyFill, chunk, at, take);
+          this.#copiedBytes += take;
+          this.#assemblyFill += take;
+          at += take;
+          if (this.#assemblyFill === this.#packetLength) {
+            if (frames === NO_FRAMES) frames = [];
+            frames.push(frameAt(assembly, 0, this.#packetLength));
+            this.#assembly = null;
+            this.#assemblyFill = 0;
+            this.#state = IDLE;
+          }
+        }
+      }
+    } catch (error) {
+      if (error instanceof FrameError) this.#error = error;
+      throw error;
+    }
+    this.#streamOffset = base + length;
+    return frames;
+  }
+
+  /**
+   * Declares the end of the stream.
+   * @throws FrameError TRUNCATED (at the partial frame's stream offset) if part of a frame is held, or the
+   *   error the decoder already failed with.
+   */
+  end(): void {
+    if (this.#error !== null) throw this.#error;
+    this.#ended = true;
+    if (this.#state !== IDLE) {
+      this.#error = new FrameError(
+        "TRUNCATED",
+        this.#frameStart,
+        `stream ended ${this.bufferedBytes} bytes into a frame` + (this.#state === BODY ? ` of ${this.#packetLength} bytes` : ""),
+      );
+      throw this.#error;
+    }
+  }
+
+  /** A 16-byte frame whose header straddled chunks: it needs its own 16 bytes (the scratch is reused). */
+  #completeFromScratch(frames: Frame[]): Frame[] {
+    const own = new Uint8Array(HEADER_SIZE);
+    own.set(this.#scratch);
+    this.#copiedBytes += HEADER_SIZE;
+    const out = frames === NO_FRAMES ? [] : frames;
+    out.push(frameAt(own, 0, HEADER_SIZE));
+    this.#state = IDLE;
+    return out;
+  }
+}
+
