@@ -1,0 +1,56 @@
+/**
+ * Guessing what an input is from its first bytes, for `dump` without `--input`.
+ *
+ * Order: capture magic numbers first (exact); then any byte that cannot appear in pasted text means
+ * raw frames (ours start with a zero byte unless a frame is ≥ 16 MiB); then text is hex when, once
+ * `0x`/`\x` prefixes are dropped, it holds only hex digits and separators, or looks like `xxd` /
+ * `hexdump -C` output; base64 when it holds only base64 characters; anything else is raw.
+ */
+
+/** What an input is: raw frame bytes, hex or base64 text, or a capture file. */
+export type InputKind = "raw" | "hex" | "base64" | "pcap" | "pcapng";
+
+/** How many leading bytes {@link detectInput} looks at; passing more is harmless. */
+export const DETECT_BYTES = 4096;
+
+const XXD_OR_HEXDUMP = /^\s*[0-9a-fA-F]+(:\s|\s\s).*$/m;
+
+/** The capture format named by the first 4 bytes, or undefined. */
+export function captureMagic(head: Uint8Array): "pcap" | "pcapng" | undefined {
+  if (head.byteLength < 4) return undefined;
+  const magic = ((head[0]! << 24) | (head[1]! << 16) | (head[2]! << 8) | head[3]!) >>> 0;
+  switch (magic) {
+    case 0xa1b2c3d4: // µs, big-endian file
+    case 0xd4c3b2a1: // µs, little-endian file
+    case 0xa1b23c4d: // ns, big-endian
+    case 0x4d3cb2a1: // ns, little-endian
+      return "pcap";
+    case 0x0a0d0d0a:
+      return "pcapng";
+    default:
+      return undefined;
+  }
+}
+
+function isTextByte(byte: number): boolean {
+  return byte === 9 || byte === 10 || byte === 13 || byte === 11 || byte === 12 || (byte >= 0x20 && byte <= 0x7e);
+}
+
+/**
+ * Guesses the kind of an input from its first bytes (up to {@link DETECT_BYTES} are examined).
+ * A `string` is treated as its UTF-8 bytes. An empty or whitespace-only input is `"raw"`.
+ * @returns the guessed {@link InputKind}; never throws. The guess is a heuristic: `--input` overrides.
+ */
+export function detectInput(head: Uint8Array | string): InputKind {
+  const bytes = typeof head === "string" ? new TextEncoder().encode(head.slice(0, DETECT_BYTES)) : head.subarray(0, DETECT_BYTES);
+  const capture = captureMagic(bytes);
+  if (capture !== undefined) return capture;
+  for (const byte of bytes) if (!isTextByte(byte)) return "raw";
+  const text = new TextDecoder("latin1").decode(bytes);
+  if (text.trim() === "") return "raw";
+  const stripped = text.replace(/0[xX]|\\x/g, "");
+  if (/^[0-9a-fA-F\s,:;]*$/.test(stripped)) return "hex";
+  if (XXD_OR_HEXDUMP.test(text.split("\n", 1)[0] ?? "")) return "hex";
+  if (/^[A-Za-z0-9+/\-_=\s]*$/.test(text)) return "base64";
+  return "raw";
+}
