@@ -86,7 +86,7 @@ export class FrameDecoder {
   #ended = false;
   readonly #poolSize: number;
   /** The current slab and how much of it has been handed out. Never rewound. */
-  #slab: Uint8Array | null = null;
+  #slab: ArrayBuffer | null = null;
   #slabUsed = 0;
 
   /**
@@ -158,6 +158,10 @@ export class FrameDecoder {
       return frames;
     }
     let at = 0;
+    // Prototype getters: read once per chunk, and only when a frame inside it needs them (a trickle
+    // of tiny chunks never does).
+    let buffer: ArrayBufferLike | null = null;
+    let byteOffset = 0;
     try {
       while (at < length) {
         if (this.#state === IDLE) {
@@ -168,7 +172,11 @@ export class FrameDecoder {
             if (packetLength <= left) {
               // The hot path: the whole frame is in this chunk. Hand out views.
               if (frames === NO_FRAMES) frames = [];
-              frames.push(frameAt(chunk, at, packetLength));
+              if (buffer === null) {
+                buffer = chunk.buffer;
+                byteOffset = chunk.byteOffset;
+              }
+              frames.push(frameAt(chunk, buffer, byteOffset, at, packetLength));
               at += packetLength;
               continue;
             }
@@ -215,7 +223,7 @@ export class FrameDecoder {
           if (assembly === null) {
             assembly = this.#region(this.#packetLength);
             // The header is copied a second time here (scratch → frame buffer): 16 bytes, counted.
-            assembly.set(this.#scratch);
+            copyBytes(assembly, 0, this.#scratch, 0, HEADER_SIZE);
             this.#copiedBytes += HEADER_SIZE;
             this.#assembly = assembly;
             this.#assemblyFill = HEADER_SIZE;
@@ -227,7 +235,7 @@ export class FrameDecoder {
           at += take;
           if (this.#assemblyFill === this.#packetLength) {
             if (frames === NO_FRAMES) frames = [];
-            frames.push(frameAt(assembly, 0, this.#packetLength));
+            frames.push(frameAt(assembly, assembly.buffer, assembly.byteOffset, 0, this.#packetLength));
             this.#assembly = null;
             this.#assemblyFill = 0;
             this.#state = IDLE;
@@ -267,12 +275,12 @@ export class FrameDecoder {
   #region(length: number): Uint8Array {
     if (length > this.#poolSize >>> 2) return new Uint8Array(length);
     let slab = this.#slab;
-    if (slab === null || this.#slabUsed + length > slab.byteLength) {
-      slab = new Uint8Array(this.#poolSize);
+    if (slab === null || this.#slabUsed + length > this.#poolSize) {
+      slab = new ArrayBuffer(this.#poolSize);
       this.#slab = slab;
       this.#slabUsed = 0;
     }
-    const region = new Uint8Array(slab.buffer, this.#slabUsed, length);
+    const region = new Uint8Array(slab, this.#slabUsed, length);
     // Keep regions 8-byte aligned, so a caller may lay wider typed views over a body if it wants to.
     this.#slabUsed += (length + 7) & ~7;
     return region;
@@ -281,10 +289,10 @@ export class FrameDecoder {
   /** A 16-byte frame whose header straddled chunks: it needs its own 16 bytes (the scratch is reused). */
   #completeFromScratch(frames: Frame[]): Frame[] {
     const own = this.#region(HEADER_SIZE);
-    own.set(this.#scratch);
+    copyBytes(own, 0, this.#scratch, 0, HEADER_SIZE);
     this.#copiedBytes += HEADER_SIZE;
     const out = frames === NO_FRAMES ? [] : frames;
-    out.push(frameAt(own, 0, HEADER_SIZE));
+    out.push(frameAt(own, own.buffer, own.byteOffset, 0, HEADER_SIZE));
     this.#state = IDLE;
     return out;
   }

@@ -51,8 +51,12 @@ export interface DecodedFrames {
 /**
  * Builds a `Frame` for the validated header at `at`. Internal: the caller has checked the header
  * and that `packetLength` bytes are present.
+ *
+ * `buffer` and `byteOffset` are `bytes.buffer` and `bytes.byteOffset`, read once per input by the
+ * caller: those are prototype getters, and on a loop that hands out tens of millions of frames a
+ * second reading them per frame is a measurable share of the cost.
  */
-export function frameAt(bytes: Uint8Array, at: number, packetLength: number): Frame {
+export function frameAt(bytes: Uint8Array, buffer: ArrayBufferLike, byteOffset: number, at: number, packetLength: number): Frame {
   const headerLength = readU16(bytes, at + 4);
   return {
     packetLength,
@@ -60,8 +64,9 @@ export function frameAt(bytes: Uint8Array, at: number, packetLength: number): Fr
     version: readU16(bytes, at + 6),
     op: readU32(bytes, at + 8),
     seq: readU32(bytes, at + 12),
-    extension: headerLength === HEADER_SIZE ? EMPTY_BYTES : viewOf(bytes, at + HEADER_SIZE, headerLength - HEADER_SIZE),
-    body: viewOf(bytes, at + headerLength, packetLength - headerLength),
+    extension: headerLength === HEADER_SIZE ? EMPTY_BYTES : new Uint8Array(buffer, byteOffset + at + HEADER_SIZE, headerLength - HEADER_SIZE),
+    // A plain view: a third of the cost of Buffer#subarray, and no Buffer in the core.
+    body: new Uint8Array(buffer, byteOffset + at + headerLength, packetLength - headerLength),
   };
 }
 
@@ -86,7 +91,7 @@ export function decodeFrame(bytes: Uint8Array, options?: DecodeOptions): Frame {
   if (length > packetLength) {
     throw new FrameError("TRAILING_BYTES", packetLength, `${length - packetLength} bytes follow the ${packetLength}-byte frame`);
   }
-  return frameAt(bytes, 0, packetLength);
+  return frameAt(bytes, bytes.buffer, bytes.byteOffset, 0, packetLength);
 }
 
 /**
@@ -114,6 +119,8 @@ export function decodeFramesWith(
   refuseBatch: boolean,
 ): DecodedFrames {
   const length = bytes.byteLength;
+  const buffer = bytes.buffer;
+  const byteOffset = bytes.byteOffset;
   const frames: Frame[] = [];
   let at = 0;
   while (at < length) {
@@ -136,7 +143,7 @@ export function decodeFramesWith(
     if (refuseBatch && readU32(bytes, at + 8) === Op.BATCH) {
       throw new FrameError("NESTED_BATCH", errorBase + at + 8, "a BATCH frame inside a BATCH body");
     }
-    frames.push(frameAt(bytes, at, packetLength));
+    frames.push(frameAt(bytes, buffer, byteOffset, at, packetLength));
     at += packetLength;
   }
   return { frames, trailer: EMPTY_BYTES };
