@@ -21,3 +21,5 @@ export { encodeHeader, encodeFrame, encodeFrameInto, frameSize, type HeaderField
 export { encodeBatch, splitBatch, type BatchFields } from "./wire/batch.js";
 export { nextSeq, MAX_SEQ } from "./wire/seq.js";
 export { FrameDecoder, type FrameDecoderOptions } from "./stream/frame-decoder.js";
+export { frameDecoderStream } from "./stream/web-stream.js";
+export { decodeStream } from "./stream/decode-stream.js";

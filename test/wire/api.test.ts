@@ -138,10 +138,11 @@ describe("decoding", () => {
 });
 
 describe("the core is platform-neutral", () => {
-  const dir = new URL("../../src/wire/", import.meta.url);
-  test.each(readdirSync(dir).filter((f) => f.endsWith(".ts")))("src/wire/%s uses no Node API", (file) => {
+  const root = new URL("../../src/", import.meta.url);
+  const coreFiles = ["wire", "stream"].flatMap((d) => readdirSync(new URL(`${d}/`, root)).filter((f) => f.endsWith(".ts")).map((f) => `${d}/${f}`));
+  test.each(coreFiles)("src/%s uses no Node API", (file) => {
     // Comments may mention Buffer (to explain why it is not used); code may not.
-    const source = readFileSync(new URL(file, dir), "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+    const source = readFileSync(new URL(file, root), "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
     expect(source).not.toMatch(/from\s+["']node:|require\(|\bBuffer\b|\bprocess\./);
   });
   test("the root entry exports only documented names", () => {

@@ -1,0 +1,129 @@
+/**
+ * FrameWriter: writes frames to a Node socket or any `Writable` without joining header and body, or
+ * coalesces the frames of one tick into one write. Node-only: exported from `syncwire/node`.
+ */
+import { encodeBatch } from "../wire/batch.js";
+import { encodeFrame, encodeFrameInto, encodeHeader, frameSize, type FrameInit } from "../wire/encode.js";
+import { Op } from "../wire/ops.js";
+
+/** What a FrameWriter needs of a socket: the `Writable` methods it calls. `net.Socket` fits. */
+export interface FrameSink {
+  write(chunk: Uint8Array): boolean;
+  cork(): void;
+  uncork(): void;
+  once(event: "drain", listener: () => void): unknown;
+  readonly writableNeedDrain: boolean;
+}
+
+/** Options of {@link FrameWriter}. */
+export interface FrameWriterOptions {
+  /**
+   * - `"none"` (default): every frame goes out at once, header and body as two writes under
+   *   cork/uncork, which Node turns into one `writev`: the body is never copied.
+   * - `"batch"`: frames written within one tick are wrapped into one BATCH frame (one copy each).
+   * - `"concat"`: frames written within one tick are packed back to back into one buffer.
+   */
+  coalesce?: "none" | "batch" | "concat";
+  /** A coalesced group is flushed early once it holds this many bytes. Default 64 KiB. */
+  maxCoalesceBytes?: number;
+}
+
+/**
+ * Writes frames to a sink, in order, respecting backpressure.
+ *
+ * Bodies are written by reference in `"none"` mode: do not modify a body until the sink has flushed it
+ * (after `drain`, or when `write` returned true). Coalescing modes copy bodies into the group buffer at
+ * flush time, within the same tick.
+ */
+export class FrameWriter {
+  readonly #sink: FrameSink;
+  readonly #mode: "none" | "batch" | "concat";
+  readonly #maxCoalesceBytes: number;
+  #pending: FrameInit[] = [];
+  #pendingBytes = 0;
+  #scheduled = false;
+
+  /**
+   * @throws RangeError for an unknown `coalesce` mode or a `maxCoalesceBytes` that is not a positive integer.
+   */
+  constructor(sink: FrameSink, options: FrameWriterOptions = {}) {
+    const mode = options.coalesce ?? "none";
+    if (mode !== "none" && mode !== "batch" && mode !== "concat") throw new RangeError(`unknown coalesce mode ${String(mode)}`);
+    const max = options.maxCoalesceBytes ?? 64 * 1024;
+    if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxCoalesceBytes must be a positive integer, got ${max}`);
+    this.#sink = sink;
+    this.#mode = mode;
+    this.#maxCoalesceBytes = max;
+  }
+
+  /** Bytes of frames waiting for the end of the tick (coalescing modes). */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /**
+   * Writes one frame (now, or at the end of the tick when coalescing).
+   * @returns false when the sink asks the caller to wait for `drain` (see {@link drained}).
+   * @throws RangeError if a field does not fit its wire width (checked now, not at flush time).
+   */
+  write(frame: FrameInit): boolean {
+    const size = frameSize(frame);
+    if (this.#mode === "none") return this.#writeNow(frame);
+    // A frame too big to coalesce, or a BATCH (which cannot go inside a BATCH), goes out alone, after
+    // whatever is pending so order is kept.
+    if (size > this.#maxCoalesceBytes || (this.#mode === "batch" && frame.op === Op.BATCH)) {
+      this.flush();
+      return this.#writeNow(frame);
+    }
+    encodeHeader({ op: frame.op, seq: frame.seq, version: frame.version }); // validates the fields now
+    if (this.#pendingBytes + size > this.#maxCoalesceBytes) this.flush();
+    this.#pending.push(frame);
+    this.#pendingBytes += size;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      process.nextTick(() => {
+        this.#scheduled = false;
+        this.flush();
+      });
+    }
+    return !this.#sink.writableNeedDrain;
+  }
+
+  /**
+   * Writes the pending group now (coalescing modes); does nothing when none is pending.
+   * @returns the sink's `write` result (true when nothing was written).
+   */
+  flush(): boolean {
+    const frames = this.#pending;
+    if (frames.length === 0) return true;
+    this.#pending = [];
+    const bytes = this.#pendingBytes;
+    this.#pendingBytes = 0;
+    if (frames.length === 1) return this.#writeNow(frames[0]!);
+    if (this.#mode === "batch") return this.#sink.write(encodeBatch(frames));
+    const group = new Uint8Array(bytes);
+    let at = 0;
+    for (const frame of frames) at += encodeFrameInto(group, at, frame);
+    return this.#sink.write(group);
+  }
+
+  /** Resolves when the sink can take more: at once if it does not need a drain, else on `drain`. */
+  drained(): Promise<void> {
+    if (!this.#sink.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => this.#sink.once("drain", resolve));
+  }
+
+  #writeNow(frame: FrameInit): boolean {
+    const body = frame.body;
+    if ((frame.extension?.byteLength ?? 0) > 0) return this.#sink.write(encodeFrame(frame));
+    const header = encodeHeader({ op: frame.op, seq: frame.seq, version: frame.version, bodyLength: body?.byteLength ?? 0 });
+    if (body === undefined || body.byteLength === 0) return this.#sink.write(header);
+    // Two writes under cork: Node hands both to the kernel in one writev, and the body is not copied.
+    this.#sink.cork();
+    this.#sink.write(header);
+    const ok = this.#sink.write(body);
+    this.#sink.uncork();
+    return ok;
+  }
+}
+

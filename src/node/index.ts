@@ -1,0 +1,7 @@
+/**
+ * `syncwire/node`: the Node-only edge (streams and sockets). Everything else is in the root entry,
+ * which runs anywhere.
+ * @packageDocumentation
+ */
+export { FrameDecoderTransform } from "./decoder-transform.js";
+export { FrameWriter, type FrameSink, type FrameWriterOptions } from "./frame-writer.js";
