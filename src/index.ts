@@ -23,3 +23,4 @@ export { nextSeq, MAX_SEQ } from "./wire/seq.js";
 export { FrameDecoder, type FrameDecoderOptions } from "./stream/frame-decoder.js";
 export { frameDecoderStream } from "./stream/web-stream.js";
 export { decodeStream } from "./stream/decode-stream.js";
+export * from "./bodies/index.js";

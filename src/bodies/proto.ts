@@ -1,0 +1,113 @@
+/**
+ * Encoding and decoding one protobuf message, fast where it matters: MessagePacket, Ack and SyncKey go
+ * through the hand-written reader and writer (fast-decode.ts, fast-encode.ts); every other message
+ * through protobuf-es, behind the validator (validate.ts). Both paths give the same values, the same
+ * bytes and the same errors; protobuf-es remains the schema, the types and the reference.
+ */
+import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { BodyError } from "./errors.js";
+import { Bail, writeAck, writeMessagePacket, writeSyncKey } from "./fast-encode.js";
+import { readAck, readMessagePacket, readSyncKey } from "./fast-decode.js";
+import { BodyReader } from "./reader.js";
+import { checkMessage } from "./validate.js";
+import { BodyWriter } from "./writer.js";
+
+type FastRead = (r: BodyReader, end: number) => unknown;
+type FastWrite = (w: BodyWriter, m: never) => void;
+
+const FAST_READ: ReadonlyMap<string, FastRead> = new Map<string, FastRead>([
+  ["syncwire.v1.MessagePacket", readMessagePacket],
+  ["syncwire.v1.Ack", readAck],
+  ["syncwire.v1.SyncKey", readSyncKey],
+]);
+
+const FAST_WRITE: ReadonlyMap<string, FastWrite> = new Map<string, FastWrite>([
+  ["syncwire.v1.MessagePacket", writeMessagePacket],
+  ["syncwire.v1.Ack", writeAck],
+  ["syncwire.v1.SyncKey", writeSyncKey],
+]);
+
+/** The shared scratch writer (see writer.ts for why sharing is safe). */
+const WRITER = new BodyWriter();
+
+/** True if `schema` has a hand-written fast path. Never throws. */
+export function hasFastPath(schema: DescMessage): boolean {
+  return FAST_READ.has(schema.typeName);
+}
+
+/**
+ * Checks that `message` was built for `schema` (`create(schema, …)` or a decode).
+ * @throws TypeError otherwise.
+ */
+export function checkMessageType(schema: DescMessage, message: unknown): void {
+  const typeName = message !== null && typeof message === "object" ? (message as { $typeName?: unknown }).$typeName : undefined;
+  if (typeName !== schema.typeName) {
+    throw new TypeError(`expected a ${schema.typeName} message (from create()), got ${String(typeName ?? typeof message)}`);
+  }
+}
+
+/**
+ * Writes `message`'s encoding at the shared writer's position (after `begin()`). Internal: the frame
+ * helpers use it to put a header in front without a second copy.
+ * @returns false if the fast path declined (what was written since `begin()` is then dropped).
+ */
+export function writeFast(schema: DescMessage, message: MessageShape<DescMessage>): boolean {
+  const write = FAST_WRITE.get(schema.typeName);
+  if (write === undefined) return false;
+  try {
+    write(WRITER, message as never);
+    return true;
+  } catch (error) {
+    WRITER.abandon();
+    if (error === Bail.it) return false;
+    throw error;
+  }
+}
+
+/** The scratch writer, for the frame helpers. @internal */
+export function scratchWriter(): BodyWriter {
+  return WRITER;
+}
+
+/**
+ * Encodes one message: the fast path for MessagePacket, Ack and SyncKey, protobuf-es `toBinary` for the
+ * rest (and for values the fast path leaves to protobuf-es). Byte-for-byte equal to `toBinary`.
+ * @returns a new array holding only this encoding (bytes fields are copied in). For the fast-path
+ *   messages it is a view of a pooled 64 KiB slab shared with other results, as with Node's
+ *   `Buffer.allocUnsafe`: the bytes are yours, the `.buffer` is not (never transfer it).
+ * @throws TypeError if `message` is not a `schema` message, or holds a value protobuf-es cannot encode
+ *   (the original error is the `cause`).
+ */
+export function encodeProto<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): Uint8Array {
+  checkMessageType(schema, message);
+  WRITER.begin();
+  if (writeFast(schema, message)) return WRITER.finish();
+  try {
+    return toBinary(schema, message);
+  } catch (error) {
+    throw new TypeError(`cannot encode ${schema.typeName}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/**
+ * Decodes one message, equal to protobuf-es `fromBinary` on every body it accepts; stricter where
+ * protobuf-es is lenient (wrong wire types, overlong varints, nested lengths past their parent).
+ * Unknown fields are kept in `$unknown`.
+ * @param offset added to error offsets (the bytes' position in the caller's frame); default 0.
+ * @param op reported in errors; default 0.
+ * @returns a fresh message whose `bytes` fields (and `$unknown` data) are **views of `bytes`**: they
+ *   change if `bytes` is overwritten.
+ * @throws BodyError BAD_BODY for any malformed input.
+ */
+export function decodeProto<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array, offset = 0, op = 0): MessageShape<Desc> {
+  const reader = new BodyReader(bytes, offset, op);
+  const read = FAST_READ.get(schema.typeName);
+  if (read !== undefined) return read(reader, bytes.byteLength) as MessageShape<Desc>;
+  checkMessage(reader, schema, bytes.byteLength);
+  try {
+    return fromBinary(schema, bytes);
+  } catch (error) {
+    // Unreachable if the validator is right; never let a foreign error escape a decoder.
+    throw new BodyError("BAD_BODY", op, offset, `protobuf-es refused the body: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

@@ -1,0 +1,121 @@
+// Hostile bodies: whatever the bytes, decoding a body returns a message or throws BodyError — never
+// another error — and the offset points inside the frame at the offending field.
+import { toBinary } from "@bufbuild/protobuf";
+import { fc, test } from "@fast-check/vitest";
+import { describe, expect } from "vitest";
+import { BODY_OPS, BodyError, MAX_GROUP_DEPTH, bodySchemaOf, decodeBody, decodeMessage, type BodyOp } from "../../src/bodies/index.js";
+import { decodeFrame, encodeFrame, HEADER_SIZE, Op, opName } from "../../src/index.js";
+import { mangledArb, messageArb, varint } from "./arbitraries.js";
+
+function bodyErrorOf(op: number, body: Uint8Array, extension = new Uint8Array(0)): BodyError {
+  const typed = decodeBody(decodeFrame(encodeFrame({ op, body, extension })));
+  if (typed.opaque) throw new Error("expected a typed op");
+  try {
+    void typed.message;
+  } catch (error) {
+    if (error instanceof BodyError) return error;
+    throw error;
+  }
+  throw new Error("expected a BodyError");
+}
+
+describe.each(BODY_OPS.map((op) => [opName(op), op] as const))("%s", (_name, op) => {
+  const schema = bodySchemaOf(op)!;
+  test.prop([mangledArb(messageArb(schema, { roundTrippable: false }).map((m) => toBinary(schema, m)))], { numRuns: 300 })(
+    "mangled bodies decode or throw BodyError, with an offset inside the body",
+    (body) => {
+      try {
+        decodeMessage(op as BodyOp, body, 16);
+      } catch (error) {
+        expect(error).toBeInstanceOf(BodyError);
+        const e = error as BodyError;
+        expect(e.op).toBe(op);
+        expect(e.offset).toBeGreaterThanOrEqual(16);
+        expect(e.offset).toBeLessThanOrEqual(16 + body.byteLength);
+      }
+    },
+  );
+});
+
+// Field 1 of SEND is client_msg_id (fixed64), field 7 content (bytes), field 8 media (MediaRef).
+describe("each kind of damage, with its offset", () => {
+  test.prop([fc.integer({ min: 0, max: 8 }), fc.uint8Array({ maxLength: 6 })])("a truncated varint points at the varint", (ext, prefixPad) => {
+    // server_msg_id (field 2, varint) whose last byte still says "more follows".
+    const pad = [...prefixPad].flatMap((b) => [0x98, 0x01, b & 0x7f]); // unknown field 19 (varint), valid
+    const body = new Uint8Array([...pad, 0x10, 0xff, 0xff]);
+    const e = bodyErrorOf(Op.SEND, body, new Uint8Array(ext));
+    expect(e.code).toBe("BAD_BODY");
+    expect(e.offset).toBe(HEADER_SIZE + ext + pad.length + 1);
+  });
+
+  test.prop([fc.integer({ min: 1, max: 300 })])("a length past the end points at the length", (missing) => {
+    const content = new Uint8Array(5);
+    const body = new Uint8Array([0x3a, ...varint(BigInt(content.length + missing)), ...content]);
+    const e = bodyErrorOf(Op.SEND, body);
+    expect(e.offset).toBe(HEADER_SIZE + 1);
+  });
+
+  test("a nested length past its parent's end is refused (protobuf-es alone would read on)", () => {
+    // media (field 8) of length 3 whose object_id claims 4 bytes; the 4th byte exists after the media.
+    const body = new Uint8Array([0x42, 0x03, 0x0a, 0x04, 0x61, 0x62, 0x63]);
+    expect(bodyErrorOf(Op.SEND, body).offset).toBe(HEADER_SIZE + 3);
+    // The same inside a cold message (Hello.sync_key, field 5): validator path.
+    const hello = new Uint8Array([0x0a, 0x01, 0x01, 0x2a, 0x02, 0x0a, 0x05, 0x08, 0x01, 0x10, 0x01]);
+    expect(bodyErrorOf(Op.HELLO, hello).offset).toBe(HEADER_SIZE + 6);
+  });
+
+  test.prop([fc.constantFrom(0, 2, 5), fc.constantFrom(Op.SEND, Op.ACK, Op.HELLO, Op.CHUNK)])("a known field with the wrong wire type points at its tag", (wireType, op) => {
+    // [field number, its wire type]; the field is sent with another wire type.
+    const fieldByOp: Record<number, [number, number]> = {
+      [Op.SEND]: [1, 1], // client_msg_id: fixed64
+      [Op.ACK]: [2, 1], // client_msg_id: fixed64
+      [Op.HELLO]: [2, 2], // client_id: string
+      [Op.CHUNK]: [6, 5], // crc32: fixed32
+    };
+    const [field, expected] = fieldByOp[op]!;
+    const sent = wireType === expected ? 0 : wireType;
+    if (sent === expected) return;
+    const value = sent === 0 ? [0x01] : sent === 2 ? [0x01, 0x61] : [0, 0, 0, 0];
+    const body = new Uint8Array([0x78, 0x01, (field << 3) | sent, ...value]); // after a valid unknown field 15
+    const e = bodyErrorOf(op, body);
+    expect(e.offset).toBe(HEADER_SIZE + 2);
+    expect(e.message).toContain("wire type");
+  });
+
+  test.prop([fc.integer({ min: MAX_GROUP_DEPTH + 1, max: 5000 }), fc.constantFrom(Op.SEND, Op.ACK, Op.HELLO, Op.SYNC_RESULT)])(
+    "groups nested too deep are refused without exhausting the stack",
+    (depth, op) => {
+      // Unknown field 20 as a group, nested `depth` times, then closed.
+      const open = [0xa3, 0x01]; // 20 << 3 | 3
+      const close = [0xa4, 0x01]; // 20 << 3 | 4
+      const body = new Uint8Array([...Array(depth).fill(open).flat(), ...Array(depth).fill(close).flat()]);
+      const e = bodyErrorOf(op, body);
+      expect(e.code).toBe("BAD_BODY");
+      expect(e.offset).toBe(HEADER_SIZE + 2 * MAX_GROUP_DEPTH);
+    },
+  );
+
+  test("groups within the depth limit are kept as unknown fields", () => {
+    const depth = MAX_GROUP_DEPTH;
+    const body = new Uint8Array([...Array(depth).fill([0xa3, 0x01]).flat(), ...Array(depth).fill([0xa4, 0x01]).flat()]);
+    const typed = decodeBody(decodeFrame(encodeFrame({ op: Op.ACK, body })));
+    if (typed.opaque || typed.op !== Op.ACK) throw new Error("expected ACK");
+    expect(typed.message.$unknown).toHaveLength(1);
+  });
+
+  test("invalid UTF-8 in a string is refused at the string's bytes", () => {
+    const body = new Uint8Array([0x1a, 0x02, 0xc3, 0x28]); // conversation_id
+    expect(bodyErrorOf(Op.SEND, body).offset).toBe(HEADER_SIZE + 2);
+  });
+
+  test("an end-group tag with no group, a field number 0 and wire types 6/7 are refused at the tag", () => {
+    for (const tag of [0x0c, 0x00, 0x0e, 0x0f]) expect(bodyErrorOf(Op.ACK, new Uint8Array([0x78, 0x00, tag, 0x00])).offset).toBe(HEADER_SIZE + 2);
+  });
+
+  test("a varint of 11 bytes, or a 10th byte above 1, is refused", () => {
+    const eleven = new Uint8Array([0x18, ...Array(10).fill(0x80), 0x00]);
+    expect(bodyErrorOf(Op.ACK, eleven).offset).toBe(HEADER_SIZE + 1);
+    const overflow = new Uint8Array([0x18, ...Array(9).fill(0xff), 0x02]);
+    expect(bodyErrorOf(Op.ACK, overflow).offset).toBe(HEADER_SIZE + 1);
+  });
+});
