@@ -1,0 +1,177 @@
+/**
+ * Turns decoded frames into `DumpNode`s, one function per profile. The profile modules (goim,
+ * Bilibili, Mars) do the protocol work; this file only shapes their results for the printers.
+ */
+import { toJson } from "@bufbuild/protobuf";
+import { BodyError } from "../bodies/errors.js";
+import { decodeMessage } from "../bodies/codec.js";
+import { bodySchemaOf, type BodyOp } from "../bodies/schemas.js";
+import { splitBatch } from "../wire/batch.js";
+import type { Frame } from "../wire/decode.js";
+import { FrameError } from "../wire/errors.js";
+import { HEADER_SIZE } from "../wire/header.js";
+import { Op, opName } from "../wire/ops.js";
+import { classifyTextBody } from "./profiles/body.js";
+import { MARS_HEADER_SIZE, marsFrameName, type MarsFrame } from "./profiles/mars.js";
+import type { FrameNode, NodeBody } from "./profiles/tree.js";
+import { rawOf, type DecodedBody, type DumpNode, type Span } from "./model.js";
+
+function headerFields(frame: Frame): [string, number][] {
+  return [
+    ["packetLength", frame.packetLength],
+    ["headerLength", frame.headerLength],
+    ["version", frame.version],
+    ["op", frame.op],
+    ["seq", frame.seq],
+  ];
+}
+
+/** Spans of a 16-byte-header frame at `at` inside some raw bytes (children of a batch use their own `at`). */
+function headerSpans(frame: Frame, at: number, withBody: boolean): Span[] {
+  const spans: Span[] = [
+    { start: at, length: 4, label: "length", role: "length" },
+    { start: at + 4, length: 2, label: "hl", role: "hl" },
+    { start: at + 6, length: 2, label: "ver", role: "version" },
+    { start: at + 8, length: 4, label: "op", role: "op" },
+    { start: at + 12, length: 4, label: "seq", role: "seq" },
+  ];
+  if (frame.headerLength > HEADER_SIZE) spans.push({ start: at + HEADER_SIZE, length: frame.headerLength - HEADER_SIZE, label: "extension", role: "extension" });
+  if (withBody && frame.body.byteLength > 0) spans.push({ start: at + frame.headerLength, length: frame.body.byteLength, label: "body", role: "body" });
+  return spans;
+}
+
+function textDecoded(body: Uint8Array): DecodedBody | undefined {
+  const text = classifyTextBody(body);
+  if (text.kind === "json") return { kind: "json", value: text.value };
+  if (text.kind === "text") return { kind: "text", text: text.text };
+  return undefined;
+}
+
+/** A syncwire body: the protobuf message of its op, text for application ops that hold text. */
+function syncwireBody(frame: Frame): DecodedBody | undefined {
+  const schema = bodySchemaOf(frame.op);
+  if (schema === undefined) return textDecoded(frame.body);
+  if (frame.body.byteLength === 0) return undefined;
+  try {
+    const message = decodeMessage(frame.op as BodyOp, frame.body, frame.headerLength);
+    return { kind: "protobuf", type: schema.typeName, json: toJson(schema, message as never, { alwaysEmitImplicit: false }) };
+  } catch (error) {
+    if (error instanceof BodyError) return { kind: "error", code: error.code, message: error.message };
+    throw error;
+  }
+}
+
+/**
+ * A frame of our own protocol: op names from `Op`, BATCH split into children (views, same bytes),
+ * protobuf bodies decoded to their JSON form.
+ */
+export function describeSyncwire(frame: Frame, offset: number, depth = 0): DumpNode {
+  const base = {
+    offset,
+    space: "stream" as const,
+    profile: "syncwire" as const,
+    name: opName(frame.op),
+    header: headerFields(frame),
+    extension: frame.extension,
+    body: frame.body,
+    raw: rawOf(frame.body, frame.headerLength),
+  };
+  if (frame.op === Op.BATCH && depth === 0) {
+    let inner: Frame[];
+    try {
+      inner = splitBatch(frame, { versions: "any", maxFrameSize: Math.max(frame.packetLength, HEADER_SIZE) });
+    } catch (error) {
+      if (!(error instanceof FrameError)) throw error;
+      return { ...base, spans: headerSpans(frame, 0, true), decoded: { kind: "error", code: error.code, message: error.message } };
+    }
+    const spans = headerSpans(frame, 0, false);
+    const children: DumpNode[] = [];
+    let at = frame.headerLength;
+    for (const child of inner) {
+      children.push(describeSyncwire(child, offset + at, depth + 1));
+      spans.push(...headerSpans(child, at, true));
+      at += child.packetLength;
+    }
+    return { ...base, spans, children };
+  }
+  const decoded = syncwireBody(frame);
+  return { ...base, spans: headerSpans(frame, 0, true), ...(decoded === undefined ? {} : { decoded }) };
+}
+
+function nodeDecoded(body: NodeBody): DecodedBody | undefined {
+  switch (body.kind) {
+    case "json":
+      return { kind: "json", value: body.value };
+    case "text":
+      return { kind: "text", text: body.text };
+    case "count":
+      return { kind: "count", name: body.name, value: body.value };
+    default:
+      return undefined;
+  }
+}
+
+/** A goim or Bilibili node (from the profile modules) as a DumpNode, children included. */
+export function fromProfileNode(node: FrameNode, profile: "goim" | "bilibili", spanBase = 0): DumpNode {
+  const frame = node.frame;
+  const body = node.body;
+  const decoded = nodeDecoded(body);
+  const common = {
+    offset: node.offset,
+    space: node.space === "input" ? ("stream" as const) : ("inflated" as const),
+    profile,
+    name: node.opName,
+    header: headerFields(frame),
+    ...(node.versionName === undefined ? {} : { versionName: node.versionName }),
+    extension: frame.extension,
+    body: frame.body,
+    raw: rawOf(frame.body, frame.headerLength),
+    ...(decoded === undefined ? {} : { decoded }),
+  };
+  if (body.kind === "batch") {
+    const spans = headerSpans(frame, spanBase, false);
+    for (const child of body.children) spans.push(...headerSpans(child.frame, spanBase + child.offset - node.offset, true));
+    return { ...common, spans, children: body.children.map((c) => fromProfileNode(c, profile)) };
+  }
+  if (body.kind === "compressed") {
+    return {
+      ...common,
+      spans: headerSpans(frame, spanBase, true),
+      children: body.children.map((c) => fromProfileNode(c, profile)),
+      compressed: { algorithm: body.algorithm, inflated: body.inflated },
+    };
+  }
+  return { ...common, spans: headerSpans(frame, spanBase, true) };
+}
+
+/** A Mars frame (20-byte header) as a DumpNode. */
+export function describeMars(frame: MarsFrame, offset: number): DumpNode {
+  const spans: Span[] = [
+    { start: 0, length: 4, label: "headLength", role: "hl" },
+    { start: 4, length: 4, label: "clientVersion", role: "version" },
+    { start: 8, length: 4, label: "cmdid", role: "op" },
+    { start: 12, length: 4, label: "seq", role: "seq" },
+    { start: 16, length: 4, label: "bodyLength", role: "length" },
+  ];
+  if (frame.headLength > MARS_HEADER_SIZE) spans.push({ start: MARS_HEADER_SIZE, length: frame.headLength - MARS_HEADER_SIZE, label: "extension", role: "extension" });
+  if (frame.bodyLength > 0) spans.push({ start: frame.headLength, length: frame.bodyLength, label: "body", role: "body" });
+  const decoded = textDecoded(frame.body);
+  return {
+    offset,
+    space: "stream",
+    profile: "mars",
+    name: marsFrameName(frame),
+    header: [
+      ["headLength", frame.headLength],
+      ["clientVersion", frame.clientVersion],
+      ["cmdid", frame.cmdid],
+      ["seq", frame.seq],
+      ["bodyLength", frame.bodyLength],
+    ],
+    extension: frame.extension,
+    body: frame.body,
+    raw: rawOf(frame.body, frame.headLength),
+    spans,
+    ...(decoded === undefined ? {} : { decoded }),
+  };
+}
