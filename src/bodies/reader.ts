@@ -196,9 +196,22 @@ export class BodyReader {
 
   /** Reads a length prefix and checks the value fits before `end`. @returns the start of the value; `pos` is left there. */
   length(end: number): number {
+    const buf = this.buf;
     const start = this.pos;
-    const len = this.varint32(end);
-    if (len > end - this.pos) this.fail(start, `length ${len} runs past the end of the message`);
+    let pos = start;
+    // Not varint32: a length must be read whole. Keeping only its low 32 bits would turn 2^32 + 1 into
+    // 1 and accept bytes that every other protobuf parser rejects.
+    let len = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (pos >= end) this.fail(start, "truncated varint");
+      if (shift > 63) this.fail(start, "varint longer than 10 bytes");
+      const b = buf[pos++]!;
+      // Exact below 2^53; anything larger is past any end, which is all that matters below.
+      len += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+    }
+    this.pos = pos;
+    if (len > end - pos) this.fail(start, `length ${len} runs past the end of the message`);
     return len;
   }
 

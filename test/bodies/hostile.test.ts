@@ -55,6 +55,19 @@ describe("each kind of damage, with its offset", () => {
     expect(e.offset).toBe(HEADER_SIZE + 1);
   });
 
+  // Hand-written vectors: the length must be read whole, not as its low 32 bits (2^32 + 1 → 1).
+  test.each([
+    ["Ack error (field 5), length 2^32 + 1", Op.ACK, "2a818080801061"],
+    ["Ack error, length 2^63 + 1 in 10 bytes", Op.ACK, "2a81808080808080808001" + "61"],
+    ["Disconnect reason (field 2), length 2^32 + 1", Op.DISCONNECT, "1281808080106162"],
+    ["SEND content (field 7), length 2^35", Op.SEND, "3a808080808001" + "61"],
+  ])("%s is refused at the length", (_name, op, hex) => {
+    const body = Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+    const e = bodyErrorOf(op, body);
+    expect(e.code).toBe("BAD_BODY");
+    expect(e.offset).toBe(HEADER_SIZE + 1);
+  });
+
   test("a nested length past its parent's end is refused (protobuf-es alone would read on)", () => {
     // media (field 8) of length 3 whose object_id claims 4 bytes; the 4th byte exists after the media.
     const body = new Uint8Array([0x42, 0x03, 0x0a, 0x04, 0x61, 0x62, 0x63]);
