@@ -2,33 +2,32 @@
  * FrameDecoder: reassembles frames from a byte stream cut into arbitrary chunks (TCP, TLS).
  *
  * Theory of operation. The decoder is a small state machine fed with `push(chunk)`; it does no I/O and
- * keeps no timers (sans-I/O, like h11). At any moment it is in one of three states:
+ * keeps no timers (sans-I/O, like h11). Frames that lie wholly inside one chunk are returned as views of
+ * that chunk: no copy. A frame that straddles chunks is in one of these states until it completes:
  *
- * - `IDLE`: at a frame boundary, holding nothing.
- * - `HEADER`: a header started near the end of an earlier chunk; its first 1–15 bytes sit in a 16-byte
- *   scratch area. Each header field is validated as soon as its bytes are in (length limits first), so a
- *   hostile length is refused before anything is allocated for it.
- * - `BODY`: the frame did not fit in the chunk it started in. Its bytes are gathered into one region of
- *   exactly `packetLength` bytes. For a large frame the region is taken once the header is complete and
- *   valid and the first body byte arrives (a huge claimed length followed by nothing holds only the 16
- *   header bytes). A small frame (one that fits the slab, below) goes to its region as soon as its 4
- *   length bytes have passed the limits, header included; the rest of its header is then validated in
- *   the region as it arrives.
+ * - `HEADER`: fewer than 4 of its bytes are known, or it is a large frame whose 16-byte header is not
+ *   complete yet. The bytes wait in a 16-byte scratch area and nothing is allocated. Each header field
+ *   is validated as soon as its bytes are in, length limits first.
+ * - `SMALL`: a frame of at most a quarter of `poolSize` bytes whose length has passed the limits. It is
+ *   copied, header included, into a region of exactly `packetLength` bytes carved from a slab; the rest
+ *   of its header is validated in the region as it arrives.
+ * - `LARGE`: a bigger frame with a complete, valid header. The decoder keeps views of the chunks that
+ *   carry it (chunks are the caller's and are not reused, see below) and copies them once, into a buffer
+ *   of exactly `packetLength` bytes, when the last byte arrives. Memory held tracks the bytes received,
+ *   never the length a peer claims: a huge claimed length followed by nothing holds 16 bytes.
  *
- * Where that region comes from: allocating a typed array of more than a few dozen bytes costs ~0.5 µs
- * here (an off-heap backing store), more than copying the frame. So, like Node's Buffer pool, frames of
- * up to a quarter of `poolSize` are carved from a shared slab that is only ever appended to: each region
- * is handed out once and never reused, so a frame's bytes never change after it is returned. Larger
- * frames, and all frames when `poolSize` is 0, get an ArrayBuffer of their own. The cost of the slab is
- * retention: a frame kept alive keeps its whole slab (default 32 KiB) alive; set `poolSize: 0` if you
- * hold many straddled frames for a long time.
+ * So every straddling frame is copied once (plus the up-to-16 header bytes that waited in the scratch),
+ * and leftovers are never concatenated with the next chunk (that pattern copies an 8 MiB frame arriving
+ * in 1460-byte chunks thousands of times over).
  *
- * Frames that lie wholly inside one chunk are returned as views of that chunk: no copy. A frame that
- * straddles chunks is copied exactly once, into its own buffer; leftovers are never concatenated with the
- * next chunk (that pattern copies an 8 MiB frame arriving in 1460-byte chunks thousands of times over).
+ * Why a slab for small frames: allocating a typed array of more than a few dozen bytes costs ~0.5 µs
+ * here (an off-heap backing store), more than copying the frame. Like Node's Buffer pool, the slab is
+ * only ever appended to: each region is handed out once and never reused, so a frame's bytes never change
+ * after it is returned. The cost is retention: a frame kept alive keeps its whole slab (default 32 KiB)
+ * alive; `poolSize: 0` gives every straddling frame an ArrayBuffer of its own.
  *
- * Aliasing: returned frames alias the caller's chunks, so a chunk must not be reused or overwritten after
- * it is pushed while its frames are in use. The decoder never recycles a buffer it has handed out.
+ * Aliasing: returned frames, and frames still being gathered, alias the caller's chunks, so a chunk must
+ * not be reused or overwritten after it is pushed. The decoder never recycles a buffer it has handed out.
  *
  * Errors are sticky: after a `FrameError` the stream is out of sync, and every later `push` or `end`
  * throws the same error. Resynchronising silently would turn garbage into frames.
@@ -51,7 +50,8 @@ const DEFAULT_POOL_SIZE = 32 * 1024;
 
 const IDLE = 0;
 const HEADER = 1;
-const BODY = 2;
+const SMALL = 2;
+const LARGE = 3;
 
 /** Below this many bytes a plain loop beats `set(subarray(...))`, which allocates a view per call. */
 const SMALL_COPY = 64;
@@ -71,31 +71,33 @@ function copyBytes(target: Uint8Array, to: number, source: Uint8Array, from: num
 /** A streaming frame decoder. See the theory of operation at the top of this file. */
 export class FrameDecoder {
   readonly #limits: DecodeLimits;
-  #state = IDLE;
-  /** Stream offset of byte 0 of the chunk being pushed (bytes pushed before it). */
-  #streamOffset = 0;
-  /** Stream offset where the frame now being reassembled starts. */
-  #frameStart = 0;
-  /** First bytes of a header that straddles chunks. */
-  readonly #scratch = new Uint8Array(HEADER_SIZE);
-  #scratchFill = 0;
-  /** packetLength of the frame in BODY state. */
-  #packetLength = 0;
-  /** The straddling frame's own buffer; null until its first body byte arrives. */
-  #assembly: Uint8Array | null = null;
-  #assemblyFill = 0;
-  #copiedBytes = 0;
-  #error: FrameError | null = null;
-  #ended = false;
   readonly #poolSize: number;
   /** Frames up to this size are carved from the slab: a quarter of it, so a slab serves several. */
   readonly #poolMax: number;
-  /** The current slab and how much of it has been handed out. Never rewound. */
-  #slab: ArrayBuffer | null = null;
-  #slabUsed = 0;
-  /** `buffer` and `byteOffset` of the last region handed out: known here, so no getter is read later. */
+  #state = IDLE;
+  /** Stream offset of byte 0 of the chunk being pushed (bytes pushed before it). */
+  #streamOffset = 0;
+  /** Stream offset where the frame now being gathered starts. */
+  #frameStart = 0;
+  /** packetLength of the frame being gathered (SMALL, LARGE). */
+  #packetLength = 0;
+  /** HEADER: the first bytes of a header that straddles chunks. */
+  #scratch = new Uint8Array(HEADER_SIZE);
+  #scratchFill = 0;
+  /** SMALL: the frame's region, its buffer and offset (kept to avoid reading getters), bytes so far. */
+  #region: Uint8Array | null = null;
   #regionBuffer: ArrayBufferLike = new ArrayBuffer(0);
   #regionOffset = 0;
+  #regionFill = 0;
+  /** LARGE: views of the frame's bytes as they arrived, and their total. */
+  #pieces: Uint8Array[] = [];
+  #piecesBytes = 0;
+  /** The slab small regions are carved from, and how much of it is handed out. Never rewound. */
+  #slab: ArrayBuffer | null = null;
+  #slabUsed = 0;
+  #copiedBytes = 0;
+  #error: FrameError | null = null;
+  #ended = false;
 
   /**
    * @param options limits shared with `decodeFrame` (`maxFrameSize`, default 1 MiB; `versions`, default
@@ -112,16 +114,23 @@ export class FrameDecoder {
     this.#poolMax = poolSize >>> 2;
   }
 
-  /** Bytes held for a frame not yet complete (the header scratch, or the straddling frame so far). */
+  /** Bytes received for a frame not yet complete (held in the scratch, a region, or chunk views). */
   get bufferedBytes(): number {
-    if (this.#state === HEADER) return this.#scratchFill;
-    if (this.#state === BODY) return this.#assembly === null ? HEADER_SIZE : this.#assemblyFill;
-    return 0;
+    switch (this.#state) {
+      case HEADER:
+        return this.#scratchFill;
+      case SMALL:
+        return this.#regionFill;
+      case LARGE:
+        return this.#piecesBytes;
+      default:
+        return 0;
+    }
   }
 
   /**
    * Total bytes copied so far: zero while no frame straddles chunks. A straddling frame costs its own
-   * length, plus 16 when its header was itself split or ended a chunk (scratch, then frame buffer).
+   * length, plus at most 16 for header bytes that waited in the scratch.
    */
   get copiedBytes(): number {
     return this.#copiedBytes;
@@ -142,44 +151,45 @@ export class FrameDecoder {
    *
    * @param chunk the next bytes; aliased by the frames returned now or later, so do not reuse it.
    * @param out optional array the completed frames are appended to (and which is returned). Pass one to
-   *   reuse an array across pushes, or to keep the frames completed before an error in the same chunk.
+   *   keep the frames completed before an error in the same chunk.
    * @returns the frames this chunk completed, in order: views of `chunk` when they lie inside it, else
-   *   views of the frame's own reassembly buffer. A shared empty array when none completed and no `out`
-   *   was given (do not push into it).
-   * @throws FrameError for a bad header (offsets count from the start of the stream); the decoder then
-   *   stays failed and throws the same error on every later call.
+   *   views of the frame's own copy. A shared empty array when none completed and no `out` was given (do
+   *   not push into it).
+   * @throws FrameError for a bad header (offsets count from the start of the stream), or
+   *   FRAME_TOO_LARGE if memory for a frame within the limits cannot be had; the decoder then stays
+   *   failed and throws the same error on every later call.
    * @throws Error if called after `end()`.
    */
   push(chunk: Uint8Array, out?: Frame[]): Frame[] {
     if (this.#error !== null) throw this.#error;
     if (this.#ended) throw new Error("FrameDecoder: push() after end()");
     let frames = out ?? (NO_FRAMES as Frame[]);
+    // `length`, not `byteLength`: the same for a Uint8Array, and measurably cheaper on a Buffer.
     const length = chunk.length;
     const base = this.#streamOffset;
-    // Small chunks in the middle of a large frame (a slow link, a 7-byte trickle) only extend it: skip
-    // the state loop.
-    const assembly = this.#assembly;
-    if (assembly !== null && length < this.#packetLength - this.#assemblyFill) {
-      const fill = this.#assemblyFill;
-      copyBytes(assembly, fill, chunk, 0, length);
-      this.#assemblyFill = fill + length;
-      this.#copiedBytes += length;
-      // A small frame's header may still be arriving in its region: judge the fields now complete.
-      if (fill < HEADER_SIZE) this.#checkGatheredHeader(assembly);
-      this.#streamOffset = base + length;
-      return frames;
-    }
-    let at = 0;
-    // Prototype getters: read once per chunk, and only when a frame inside it needs them (a trickle
-    // of tiny chunks never does).
-    let buffer: ArrayBufferLike | null = null;
-    let byteOffset = 0;
     try {
+      // Small chunks in the middle of a straddling frame (a slow link, a 7-byte trickle) only extend it.
+      if (this.#state === SMALL && length < this.#packetLength - this.#regionFill) {
+        this.#appendSmall(chunk, 0, length);
+        this.#streamOffset = base + length;
+        return frames;
+      }
+      if (this.#state === LARGE && length < this.#packetLength - this.#piecesBytes) {
+        this.#pieces.push(chunk);
+        this.#piecesBytes += length;
+        this.#streamOffset = base + length;
+        return frames;
+      }
+      let at = 0;
+      // Prototype getters: read once per chunk, and only when a frame inside it needs them.
+      let buffer: ArrayBufferLike | null = null;
+      let byteOffset = 0;
       while (at < length) {
-        if (this.#state === IDLE) {
+        const state = this.#state;
+        if (state === IDLE) {
           const left = length - at;
+          checkHeaderPrefix(chunk, at, left < HEADER_SIZE ? left : HEADER_SIZE, this.#limits, base);
           if (left >= HEADER_SIZE) {
-            checkHeaderPrefix(chunk, at, HEADER_SIZE, this.#limits, base);
             const packetLength = readU32(chunk, at);
             if (packetLength <= left) {
               // The hot path: the whole frame is in this chunk. Hand out views.
@@ -192,86 +202,55 @@ export class FrameDecoder {
               at += packetLength;
               continue;
             }
-            this.#frameStart = base + at;
-            this.#packetLength = packetLength;
-            this.#state = BODY;
-            if (left === HEADER_SIZE) {
-              // Header exactly at the end of the chunk: keep it in the scratch, allocate nothing yet.
-              copyBytes(this.#scratch, 0, chunk, at, HEADER_SIZE);
-              this.#copiedBytes += HEADER_SIZE;
-            } else {
-              const assembly = this.#region(packetLength);
-              copyBytes(assembly, 0, chunk, at, left);
-              this.#assembly = assembly;
-              this.#assemblyFill = left;
-              this.#copiedBytes += left;
+          }
+          // The frame straddles: gather it.
+          this.#frameStart = base + at;
+          if (left >= 4 && this.#startFrame(readU32(chunk, at), left)) {
+            if (this.#state === SMALL) this.#appendSmall(chunk, at, left);
+            else {
+              this.#pieces.push(at === 0 ? chunk : chunk.subarray(at));
+              this.#piecesBytes = left;
             }
-            at = length;
           } else {
-            // Less than a header left: judge what is there.
-            checkHeaderPrefix(chunk, at, left, this.#limits, base);
-            this.#frameStart = base + at;
-            if (left >= 4) {
-              const packetLength = readU32(chunk, at);
-              if (packetLength <= this.#poolMax) {
-                // A small frame (its length already passed the limits): gather it, header and all,
-                // straight into its region. A slab region costs nothing worth deferring, and the
-                // scratch → region copy of the header is saved.
-                const assembly = this.#region(packetLength);
-                copyBytes(assembly, 0, chunk, at, left);
-                this.#assembly = assembly;
-                this.#assemblyFill = left;
-                this.#packetLength = packetLength;
-                this.#copiedBytes += left;
-                this.#state = BODY;
-                at = length;
-                continue;
-              }
-            }
-            // Otherwise the header waits in the scratch, and nothing is allocated until it is whole.
             copyBytes(this.#scratch, 0, chunk, at, left);
             this.#copiedBytes += left;
             this.#scratchFill = left;
             this.#state = HEADER;
-            at = length;
           }
-        } else if (this.#state === HEADER) {
-          const take = Math.min(HEADER_SIZE - this.#scratchFill, length - at);
-          copyBytes(this.#scratch, this.#scratchFill, chunk, at, take);
+          at = length;
+        } else if (state === HEADER) {
+          const fill = this.#scratchFill;
+          // Gather the 4 length bytes first: a small frame then moves to its region at once, and only
+          // a large frame's header waits here whole.
+          const take = Math.min((fill < 4 ? 4 : HEADER_SIZE) - fill, length - at);
+          copyBytes(this.#scratch, fill, chunk, at, take);
           this.#copiedBytes += take;
-          this.#scratchFill += take;
+          this.#scratchFill = fill + take;
           at += take;
           checkHeaderPrefix(this.#scratch, 0, this.#scratchFill, this.#limits, this.#frameStart);
-          if (this.#scratchFill === HEADER_SIZE) {
+          if (this.#scratchFill >= 4 && this.#startFrame(readU32(this.#scratch, 0), this.#scratchFill)) {
+            const gathered = this.#scratchFill;
             this.#scratchFill = 0;
-            this.#packetLength = readU32(this.#scratch, 0);
-            this.#state = BODY;
-            if (this.#packetLength === HEADER_SIZE) frames = this.#completeFromScratch(frames);
+            if (this.#state === SMALL) this.#appendSmall(this.#scratch, 0, gathered);
+            else {
+              // The scratch becomes the frame's first piece; the next header gets a new one.
+              this.#pieces.push(this.#scratch);
+              this.#piecesBytes = HEADER_SIZE;
+              this.#scratch = new Uint8Array(HEADER_SIZE);
+            }
+            frames = this.#completeIfWhole(frames);
           }
-        } else {
-          let assembly = this.#assembly;
-          if (assembly === null) {
-            assembly = this.#region(this.#packetLength);
-            // The header is copied a second time here (scratch → frame buffer): 16 bytes, counted.
-            copyBytes(assembly, 0, this.#scratch, 0, HEADER_SIZE);
-            this.#copiedBytes += HEADER_SIZE;
-            this.#assembly = assembly;
-            this.#assemblyFill = HEADER_SIZE;
-          }
-          const fill = this.#assemblyFill;
-          const take = Math.min(this.#packetLength - fill, length - at);
-          copyBytes(assembly, fill, chunk, at, take);
-          this.#copiedBytes += take;
-          this.#assemblyFill = fill + take;
+        } else if (state === SMALL) {
+          const take = Math.min(this.#packetLength - this.#regionFill, length - at);
+          this.#appendSmall(chunk, at, take);
           at += take;
-          if (fill < HEADER_SIZE) checkHeaderPrefix(assembly, 0, Math.min(fill + take, HEADER_SIZE), this.#limits, this.#frameStart);
-          if (this.#assemblyFill === this.#packetLength) {
-            if (frames === NO_FRAMES) frames = [];
-            frames.push(frameAt(assembly, this.#regionBuffer, this.#regionOffset, 0, this.#packetLength));
-            this.#assembly = null;
-            this.#assemblyFill = 0;
-            this.#state = IDLE;
-          }
+          frames = this.#completeIfWhole(frames);
+        } else {
+          const take = Math.min(this.#packetLength - this.#piecesBytes, length - at);
+          this.#pieces.push(at === 0 && take === length ? chunk : chunk.subarray(at, at + take));
+          this.#piecesBytes += take;
+          at += take;
+          frames = this.#completeIfWhole(frames);
         }
       }
     } catch (error) {
@@ -291,59 +270,92 @@ export class FrameDecoder {
     if (this.#error !== null) throw this.#error;
     this.#ended = true;
     if (this.#state !== IDLE) {
-      this.#error = new FrameError(
-        "TRUNCATED",
-        this.#frameStart,
-        `stream ended ${this.bufferedBytes} bytes into a frame` + (this.#state === BODY ? ` of ${this.#packetLength} bytes` : ""),
-      );
+      const total = this.#state === HEADER ? "" : ` of ${this.#packetLength} bytes`;
+      this.#error = new FrameError("TRUNCATED", this.#frameStart, `stream ended ${this.bufferedBytes} bytes into a frame${total}`);
+      this.#pieces = [];
       throw this.#error;
     }
   }
 
   /**
-   * A fresh region of exactly `length` bytes for one straddling frame: a never-reused piece of the
-   * current slab when the frame is small, else an ArrayBuffer of its own.
+   * Chooses how to gather a straddling frame whose length (already within the limits) is known, with
+   * `headerBytes` of it at hand: SMALL (a slab region now) or, once its whole header is in, LARGE.
+   * @returns false while a large frame's header is incomplete (it keeps waiting in the scratch).
    */
-  #region(length: number): Uint8Array {
-    if (length > this.#poolMax) {
-      const own = new ArrayBuffer(length);
-      this.#regionBuffer = own;
-      this.#regionOffset = 0;
-      return new Uint8Array(own);
+  #startFrame(packetLength: number, headerBytes: number): boolean {
+    if (packetLength <= this.#poolMax) {
+      this.#packetLength = packetLength;
+      this.#takeRegion(packetLength);
+      this.#state = SMALL;
+      return true;
     }
+    if (headerBytes < HEADER_SIZE) return false;
+    this.#packetLength = packetLength;
+    this.#pieces = [];
+    this.#piecesBytes = 0;
+    this.#state = LARGE;
+    return true;
+  }
+
+  /** Copies bytes of a small frame into its region, validating header fields as they complete. */
+  #appendSmall(source: Uint8Array, from: number, length: number): void {
+    const fill = this.#regionFill;
+    const region = this.#region!;
+    copyBytes(region, fill, source, from, length);
+    this.#copiedBytes += length;
+    this.#regionFill = fill + length;
+    if (fill < HEADER_SIZE) {
+      checkHeaderPrefix(region, 0, Math.min(fill + length, HEADER_SIZE), this.#limits, this.#frameStart);
+    }
+  }
+
+  /** Emits the frame being gathered if all its bytes are in. */
+  #completeIfWhole(frames: Frame[]): Frame[] {
+    const packetLength = this.#packetLength;
+    let frame: Frame;
+    if (this.#state === SMALL) {
+      if (this.#regionFill < packetLength) return frames;
+      frame = frameAt(this.#region!, this.#regionBuffer, this.#regionOffset, 0, packetLength);
+      this.#region = null;
+      this.#regionFill = 0;
+    } else {
+      if (this.#piecesBytes < packetLength) return frames;
+      let own: ArrayBuffer;
+      try {
+        own = new ArrayBuffer(packetLength);
+      } catch {
+        throw new FrameError("FRAME_TOO_LARGE", this.#frameStart, `cannot allocate ${packetLength} bytes for a frame within maxFrameSize`);
+      }
+      const whole = new Uint8Array(own);
+      let at = 0;
+      for (const piece of this.#pieces) {
+        whole.set(piece, at);
+        at += piece.length;
+      }
+      this.#copiedBytes += packetLength;
+      this.#pieces = [];
+      this.#piecesBytes = 0;
+      frame = frameAt(whole, own, 0, 0, packetLength);
+    }
+    this.#state = IDLE;
+    const out = frames === NO_FRAMES ? [] : frames;
+    out.push(frame);
+    return out;
+  }
+
+  /** Takes a fresh region of exactly `length` bytes: a never-reused piece of the current slab. */
+  #takeRegion(length: number): void {
     let slab = this.#slab;
     if (slab === null || this.#slabUsed + length > this.#poolSize) {
       slab = new ArrayBuffer(this.#poolSize);
       this.#slab = slab;
       this.#slabUsed = 0;
     }
-    const region = new Uint8Array(slab, this.#slabUsed, length);
+    this.#region = new Uint8Array(slab, this.#slabUsed, length);
     this.#regionBuffer = slab;
     this.#regionOffset = this.#slabUsed;
+    this.#regionFill = 0;
     // Keep regions 8-byte aligned, so a caller may lay wider typed views over a body if it wants to.
     this.#slabUsed += (length + 7) & ~7;
-    return region;
-  }
-
-  /** Validates the header fields gathered so far in a small frame's region; a failure is sticky. */
-  #checkGatheredHeader(assembly: Uint8Array): void {
-    try {
-      checkHeaderPrefix(assembly, 0, Math.min(this.#assemblyFill, HEADER_SIZE), this.#limits, this.#frameStart);
-    } catch (error) {
-      if (error instanceof FrameError) this.#error = error;
-      throw error;
-    }
-  }
-
-  /** A 16-byte frame whose header straddled chunks: it needs its own 16 bytes (the scratch is reused). */
-  #completeFromScratch(frames: Frame[]): Frame[] {
-    const own = this.#region(HEADER_SIZE);
-    copyBytes(own, 0, this.#scratch, 0, HEADER_SIZE);
-    this.#copiedBytes += HEADER_SIZE;
-    const out = frames === NO_FRAMES ? [] : frames;
-    out.push(frameAt(own, this.#regionBuffer, this.#regionOffset, 0, HEADER_SIZE));
-    this.#state = IDLE;
-    return out;
   }
 }
-

@@ -1,7 +1,7 @@
 // The streaming decoder under arbitrary chunking and hostile streams. Seed: see test/support/fc-setup.ts.
 import { fc, test } from "@fast-check/vitest";
-import { describe, expect } from "vitest";
-import { encodeFrame, FrameDecoder, FrameError, HEADER_SIZE, MAX_FRAME_SIZE_LIMIT, type Frame, type FrameInit } from "../../src/index.js";
+import { describe, expect, vi } from "vitest";
+import { decodeFrames, encodeFrame, FrameDecoder, FrameError, HEADER_SIZE, MAX_FRAME_SIZE_LIMIT, type Frame, type FrameInit } from "../../src/index.js";
 import { frameInitArb } from "../support/arbitraries.js";
 import { concat } from "../support/hex.js";
 
@@ -252,5 +252,104 @@ describe("API", () => {
     for (const c of fixedChunks(stream, 5)) got.push(...decoder.push(c));
     expect(got.map((f) => f.seq)).toStrictEqual([1, 2]);
     expect(encodeFrame(got[0]!)).toStrictEqual(a);
+  });
+});
+
+describe("differential: the stream decoder agrees with decodeFrames on the whole buffer", () => {
+  // Random bytes almost always fail at byte 0 (a huge length); mutating valid frames reaches every check.
+  test.prop([
+    fc.array(frameInitArb({ maxBody: 120 }), { minLength: 1, maxLength: 6 }),
+    fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: 4 }),
+    fc.array(fc.nat(), { maxLength: 30 }),
+    fc.constantFrom(undefined, 0, 256),
+  ], { numRuns: 300 })("same frames, then the same error at the same offset", (inits, flips, positions, poolSize) => {
+    const stream = concat(inits.map((f) => encodeFrame(f)));
+    for (const [at, value] of flips) stream[at % stream.byteLength] = value;
+    let expected: unknown;
+    let whole: Frame[] = [];
+    try {
+      whole = decodeFrames(stream, { maxFrameSize: 4096 }).frames;
+    } catch (error) {
+      expected = error;
+    }
+    const decoder = new FrameDecoder({ maxFrameSize: 4096, poolSize });
+    const got: Frame[] = [];
+    let caught: unknown;
+    try {
+      for (const chunk of cut(stream, positions)) decoder.push(chunk, got);
+      decoder.end();
+    } catch (error) {
+      caught = error;
+    }
+    if (expected === undefined) {
+      expect(caught).toBeUndefined();
+      expect(got.map((f) => encodeFrame(f))).toStrictEqual(whole.map((f) => encodeFrame(f)));
+    } else {
+      expect(caught).toBeInstanceOf(FrameError);
+      expect({ code: (caught as FrameError).code, offset: (caught as FrameError).offset }).toStrictEqual({
+        code: (expected as FrameError).code,
+        offset: (expected as FrameError).offset,
+      });
+    }
+  });
+});
+
+describe("exact copy counts", () => {
+  const small = encodeFrame({ op: 4, seq: 1, body: new Uint8Array(84) }); // 100 bytes: pooled
+  const large = encodeFrame({ op: 4, seq: 1, body: new Uint8Array(10_000) }); // over 32 KiB / 4: not pooled
+  test.each([
+    ["small frame, split after the length", small, 6, 100],
+    ["small frame, split inside the length (its 4 length bytes wait in the scratch)", small, 2, 104],
+    ["large frame, split after the header", large, 20, large.byteLength],
+    ["large frame, split inside the header (its 16 header bytes wait in the scratch)", large, 9, large.byteLength + 16],
+    ["large frame, header exactly ends the chunk", large, 16, large.byteLength],
+  ])("%s", (_name, frame, at, copied) => {
+    const decoder = new FrameDecoder();
+    expect(decoder.push(frame.subarray(0, at))).toHaveLength(0);
+    const frames = decoder.push(frame.subarray(at));
+    expect(frames).toHaveLength(1);
+    expect(encodeFrame(frames[0]!)).toStrictEqual(frame);
+    expect(decoder.copiedBytes).toBe(copied);
+  });
+
+  test("a large frame holds views of its chunks until it completes: memory tracks bytes received", () => {
+    const decoder = new FrameDecoder({ maxFrameSize: MAX_FRAME_SIZE_LIMIT });
+    const header = new Uint8Array(17);
+    new DataView(header.buffer).setUint32(0, MAX_FRAME_SIZE_LIMIT);
+    new DataView(header.buffer).setUint16(4, 16);
+    new DataView(header.buffer).setUint16(6, 1);
+    const before = process.memoryUsage().arrayBuffers;
+    decoder.push(header);
+    for (let i = 0; i < 100; i++) decoder.push(new Uint8Array(1000));
+    expect(decoder.bufferedBytes).toBe(17 + 100_000);
+    expect(decoder.copiedBytes).toBe(0);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(4 << 20);
+  });
+
+  test("memory that cannot be had is a sticky FrameError, not a RangeError", () => {
+    const decoder = new FrameDecoder({ maxFrameSize: 4 << 20 });
+    const frame = encodeFrame({ op: 1000, body: new Uint8Array((2 << 20) - 16) });
+    decoder.push(frame.subarray(0, 100));
+    const Real = ArrayBuffer;
+    vi.stubGlobal(
+      "ArrayBuffer",
+      class extends Real {
+        constructor(length: number) {
+          if (length >= 2 << 20) throw new RangeError("Array buffer allocation failed");
+          super(length);
+        }
+      },
+    );
+    let caught: unknown;
+    try {
+      decoder.push(frame.subarray(100));
+    } catch (error) {
+      caught = error;
+    } finally {
+      vi.unstubAllGlobals();
+    }
+    expect(caught).toBeInstanceOf(FrameError);
+    expect(caught).toMatchObject({ code: "FRAME_TOO_LARGE", offset: 0 });
+    expect(() => decoder.push(new Uint8Array(1))).toThrow(caught as Error);
   });
 });
