@@ -1,7 +1,7 @@
 /**
  * An annotated hex dump: 16 bytes a row (offset, hex, ASCII), and under each row a line that marks
  * where each labelled span (header field, extension, body) starts, drawn across the bytes it covers in
- * that row.
+ * that row (and a further line for marks that would overlap a long label before them).
  */
 import type { Span } from "./model.js";
 import type { Paint } from "./paint.js";
@@ -43,14 +43,20 @@ export function annotatedHexDump(bytes: Uint8Array, offset: number, spans: reado
     }
     lines.push(`${paint.dim((offset + row).toString(16).padStart(8, "0"))}  ${hex}  |${ascii}|`);
 
-    // Marks for the spans that start in this row.
-    const starting = spans.filter((s) => s.start >= row && s.start < end && s.length > 0);
-    if (starting.length > 0) {
+    // Marks for the spans that start in this row. A label wider than its bytes (a long name on a
+    // short field) would run into the next span's mark: that mark goes on a further line instead, so
+    // every span keeps its label.
+    let pending = spans.filter((s) => s.start >= row && s.start < end && s.length > 0);
+    while (pending.length > 0) {
+      const deferred: Span[] = [];
       let mark = "";
       let width = 0;
-      for (const span of starting) {
+      for (const span of pending) {
         const first = column(span.start - row);
-        if (first < width) continue; // overlaps the previous label: skip rather than garble
+        if (first < width) {
+          deferred.push(span);
+          continue;
+        }
         const lastByte = Math.min(span.start + span.length, end) - 1 - row;
         const last = column(lastByte) + 1;
         const room = last - first + 1;
@@ -60,6 +66,7 @@ export function annotatedHexDump(bytes: Uint8Array, offset: number, spans: reado
         width = first + text.length;
       }
       lines.push(`${" ".repeat(10)}${mark}`);
+      pending = deferred;
     }
   }
   return lines;

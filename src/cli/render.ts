@@ -41,11 +41,13 @@ function bodyLines(node: DumpNode, decoded: DecodedBody | undefined): string[] {
   }
   if (node.children !== undefined) return [`body: batch of ${node.children.length} frame${node.children.length === 1 ? "" : "s"}`];
   if (node.body.byteLength === 0) return ["body: empty"];
-  if (decoded === undefined) return [`body: ${node.body.byteLength} bytes (binary)`];
+  if (decoded === undefined) return [`body: ${node.body.byteLength} byte${node.body.byteLength === 1 ? "" : "s"} (binary)`];
   switch (decoded.kind) {
     case "protobuf": {
       const lines: string[] = [];
-      fieldLines(decoded.json, "", lines);
+      // A message with no field set (or only unknown ones) has no JSON fields: say so, not ": {}".
+      if (decoded.json !== null && typeof decoded.json === "object" && Object.keys(decoded.json).length === 0) lines.push("(no known fields set)");
+      else fieldLines(decoded.json, "", lines);
       return [`body: ${decoded.type} (${node.body.byteLength} bytes)`, ...lines.map((l) => `  ${l}`)];
     }
     case "json":

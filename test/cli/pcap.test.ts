@@ -8,27 +8,71 @@ import { readCapture } from "../../src/cli/input/pcap.js";
 import { reassembleTcp } from "../../src/cli/input/tcp-reassembly.js";
 import type { TcpSegment } from "../../src/cli/input/packets.js";
 import { CliInputError } from "../../src/cli/input/errors.js";
-import { decodeFrames, encodeFrame, type FrameInit } from "../../src/index.js";
+import { create } from "@bufbuild/protobuf";
+import {
+  AckSchema,
+  HelloSchema,
+  MessagePacketSchema,
+  NotifySchema,
+  Op,
+  WelcomeSchema,
+  decodeMessage,
+  decodeFrames,
+  encodeBodyFrame,
+  encodeFrame,
+} from "../../src/index.js";
 import { concat, toHex } from "../support/hex.js";
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../../fixtures/pcap/${name}`, import.meta.url)));
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-const pattern = (n: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 7 + 3) & 0xff);
-const frames = (list: FrameInit[]): Uint8Array => concat(list.map((f) => encodeFrame(f)));
 
-// The frames scripts/make-pcap-fixtures.sh sends (see fixtures/pcap/README.md).
-const CLIENT = frames([
-  { op: 7, seq: 1, body: text("hello") },
-  { op: 4, seq: 2, body: pattern(300) },
-  { op: 2, seq: 3 },
+// The frames scripts/make-pcap-fixtures.sh sends (see fixtures/pcap/README.md), built the same way:
+// protobuf bodies with encodeBodyFrame, empty heartbeats with encodeFrame. (`slice`: encodeBodyFrame
+// may return a view of a pooled slab.)
+const CLIENT_MSG_ID = 0x0190_1a2b_3c4d_5e6fn;
+const SEND_TEXT =
+  "syncwire capture fixture: a SEND whose MessagePacket carries a text message of about three " +
+  "hundred bytes, so that its frame spans dozens of 7-byte TCP segments and the reader must " +
+  "reassemble the stream before the decoder sees a whole frame. UTF-8: 你好, привет, 👋. The end.";
+const CLIENT = concat([
+  encodeBodyFrame(
+    Op.HELLO,
+    create(HelloSchema, { versions: [1], clientId: "cli-demo", token: "t0k3n-demo", capabilities: { maxFrameSize: 1048576, batching: true } }),
+    { seq: 1 },
+  ).slice(),
+  encodeBodyFrame(
+    Op.SEND,
+    create(MessagePacketSchema, {
+      clientMsgId: CLIENT_MSG_ID,
+      conversationId: "c2c:u_1024:u_2048",
+      senderId: "u_1024",
+      recipientId: "u_2048",
+      kind: 1,
+      content: text(SEND_TEXT),
+      createdAtMs: 1_732_000_000_123n,
+    }),
+    { seq: 2 },
+  ).slice(),
+  encodeFrame({ op: Op.HEARTBEAT, seq: 3 }),
 ]);
-const SERVER = frames([
-  { op: 8, seq: 1, body: text("welcome") },
-  { op: 5, seq: 2 },
-  { op: 10, seq: 0, body: text("notify") },
-  { op: 3, seq: 3 },
+const SERVER = concat([
+  encodeBodyFrame(
+    Op.WELCOME,
+    create(WelcomeSchema, {
+      version: 1,
+      sessionId: "s_8d2e",
+      heartbeatIntervalMs: 30000,
+      limits: { maxFrameSize: 1048576, maxBatchFrames: 64, maxInFlight: 32 },
+      serverTimeMs: 1_732_000_000_001n,
+    }),
+    { seq: 1 },
+  ).slice(),
+  encodeBodyFrame(Op.ACK, create(AckSchema, { clientMsgId: CLIENT_MSG_ID, serverMsgId: 9_000_001n, serverTimeMs: 1_732_000_000_130n }), { seq: 2 }).slice(),
+  encodeBodyFrame(Op.NOTIFY, create(NotifySchema, { syncKey: { entries: [{ key: 1, version: 620_943_800n }] }, selector: 2 }), { seq: 0 }).slice(),
+  encodeFrame({ op: Op.HEARTBEAT_ACK, seq: 3 }),
 ]);
-const DECOY = frames([{ op: 1000, seq: 9, body: text("decoy") }]);
+const DECOY_CLIENT = encodeFrame({ op: Op.HEARTBEAT, seq: 1 });
+const DECOY = encodeFrame({ op: 1000, seq: 9, body: text("decoy") });
 
 const FILES = ["exchange.pcap", "exchange.pcapng", "exchange-any.pcapng"] as const;
 
@@ -69,8 +113,9 @@ function expectExchange(streams: ReturnType<typeof captureStreams>["streams"]): 
   expect(s4!.label).toMatch(/^127\.0\.0\.1:5000 → 127\.0\.0\.1:\d+$/);
   expect(c6!.label).toMatch(/^\[::1\]:\d+ → \[::1\]:5000$/);
   expect(s6!.label).toMatch(/^\[::1\]:5000 → \[::1\]:\d+$/);
-  for (const s of [c4!, c6!, decoyClient!]) expect(toHex(s.data)).toBe(toHex(CLIENT));
+  for (const s of [c4!, c6!]) expect(toHex(s.data)).toBe(toHex(CLIENT));
   for (const s of [s4!, s6!]) expect(toHex(s.data)).toBe(toHex(SERVER));
+  expect(toHex(decoyClient!.data)).toBe(toHex(DECOY_CLIENT));
   expect(toHex(decoyServer!.data)).toBe(toHex(DECOY));
   for (const s of streams) {
     expect(s.gap).toBeUndefined();
@@ -89,6 +134,18 @@ describe("real captures", () => {
     const ops = decodeFrames(result.streams[1]!.data).frames.map((f) => [f.op, f.seq]);
     expect(ops).toEqual([[8, 1], [5, 2], [10, 0], [3, 3]]);
   });
+  test("the exchange's bodies are real protobuf messages: lengths and a decoded SEND", () => {
+    const streams = captureStreams(fixture("exchange.pcap")).streams;
+    expect(streams.map((s) => s.data.length)).toEqual([421, 130, 421, 130, 16, 21]);
+    const client = decodeFrames(streams[0]!.data).frames;
+    expect(client.map((f) => [f.op, f.seq, f.packetLength])).toEqual([[7, 1, 49], [4, 2, 356], [2, 3, 16]]);
+    const send = decodeMessage(Op.SEND, client[1]!.body);
+    expect(new TextDecoder().decode(send.content)).toBe(SEND_TEXT);
+    expect(send.content.length).toBeGreaterThanOrEqual(280);
+    expect(decodeMessage(Op.NOTIFY, decodeFrames(streams[1]!.data).frames[2]!.body).syncKey?.entries[0]?.version).toBe(620_943_800n);
+    const server = decodeFrames(streams[1]!.data).frames;
+    expect(server.map((f) => f.packetLength)).toEqual([47, 37, 30, 16]);
+  });
   test("link types: Ethernet in the pcap, Linux cooked v2 in the -i any capture", () => {
     expect(new Set(readCapture(fixture("exchange.pcap")).packets.map((p) => p.linkType))).toEqual(new Set([1]));
     expect(new Set(readCapture(fixture("exchange-any.pcapng")).packets.map((p) => p.linkType))).toEqual(new Set([276]));
@@ -104,7 +161,7 @@ describe("real captures", () => {
   });
   test("--port picks the streams", () => {
     const only5001 = captureStreams(fixture("exchange.pcap"), { port: 5001 }).streams;
-    expect(only5001.map((s) => toHex(s.data))).toEqual([toHex(CLIENT), toHex(DECOY)]);
+    expect(only5001.map((s) => toHex(s.data))).toEqual([toHex(DECOY_CLIENT), toHex(DECOY)]);
     expect(captureStreams(fixture("exchange.pcap"), { port: 5000 }).streams).toHaveLength(4);
     expect(captureStreams(fixture("exchange.pcap"), { port: 1 }).streams).toHaveLength(0);
   });
