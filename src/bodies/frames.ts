@@ -4,8 +4,8 @@
  * (no intermediate body array on the fast path).
  */
 import type { FrameInit } from "../wire/encode.js";
-import { encodeFrame } from "../wire/encode.js";
-import { HEADER_SIZE, PROTOCOL_VERSION, writeHeader } from "../wire/header.js";
+import { checkHeaderFields, encodeFrame } from "../wire/encode.js";
+import { HEADER_SIZE, writeHeader } from "../wire/header.js";
 import { encodeBody } from "./codec.js";
 import { checkMessageType, scratchWriter, writeFast } from "./proto.js";
 import { acceptsEmptyBody, bodySchemaOf, type BodyOp, type MessageOf } from "./schemas.js";
@@ -18,12 +18,6 @@ export interface BodyFrameFields {
   version?: number;
   /** Header extension bytes (default none). */
   extension?: Uint8Array;
-}
-
-function checkUint(name: string, value: number, max: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw new RangeError(`${name} must be an integer from 0 to ${max}, got ${value}`);
-  }
 }
 
 /**
@@ -51,10 +45,7 @@ export function encodeBodyFrame<O extends BodyOp>(op: O, message: MessageOf<O>, 
   const schema = bodySchemaOf(op);
   if (schema === undefined) throw new RangeError(`op ${op} has no typed body`);
   if (fields.extension === undefined || fields.extension.byteLength === 0) {
-    const seq = fields.seq ?? 0;
-    const version = fields.version ?? PROTOCOL_VERSION;
-    checkUint("seq", seq, 0xffff_ffff);
-    checkUint("version", version, 0xffff);
+    const { seq, version } = checkHeaderFields({ op, ...fields });
     checkMessageType(schema, message);
     const w = scratchWriter();
     w.begin();
@@ -73,6 +64,8 @@ export function encodeBodyFrame<O extends BodyOp>(op: O, message: MessageOf<O>, 
       writeHeader(w.buf, w.start, size, HEADER_SIZE, version, op, seq);
       return w.finish();
     }
+    // No fast path for this message: give the reserved header bytes back before the general path.
+    w.abandon();
   }
   return encodeFrame(bodyFrame(op, message, fields));
 }

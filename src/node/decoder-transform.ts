@@ -8,8 +8,9 @@ import { FrameDecoder, type FrameDecoderOptions } from "../stream/frame-decoder.
 /**
  * Pipe a socket into it and read frames: `socket.pipe(new FrameDecoderTransform())`.
  *
- * The readable side is in object mode and emits `Frame`s whose bodies alias the incoming Buffers (Node
- * hands each read its own memory, so this is safe). A `FrameError` destroys the stream with that error;
+ * The readable side is in object mode and emits `Frame`s whose bodies alias the incoming chunks, so the
+ * source must not reuse a chunk's memory after writing it (sockets and file streams hand each read
+ * fresh memory; a source that recycles one buffer needs a copy in between). A `FrameError` destroys the stream with that error;
  * the frames completed before it are pushed first, so a flowing-mode consumer (`on("data")`) sees every
  * one of them, but, as with any destroyed Node stream, frames buffered and not yet read by a paused
  * consumer (an async iterator) are discarded. Ending inside a frame destroys it with `TRUNCATED`. Use

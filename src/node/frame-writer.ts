@@ -3,7 +3,7 @@
  * coalesces the frames of one tick into one write. Node-only: exported from `syncwire/node`.
  */
 import { encodeBatch } from "../wire/batch.js";
-import { encodeFrame, encodeFrameInto, encodeHeader, frameSize, type FrameInit } from "../wire/encode.js";
+import { checkHeaderFields, encodeFrame, encodeFrameInto, encodeHeader, frameSize, type FrameInit } from "../wire/encode.js";
 import { Op } from "../wire/ops.js";
 
 /** What a FrameWriter needs of a socket: the `Writable` methods it calls. `net.Socket` fits. */
@@ -13,6 +13,8 @@ export interface FrameSink {
   uncork(): void;
   once(event: "drain", listener: () => void): unknown;
   readonly writableNeedDrain: boolean;
+  /** Called with the error if writing a coalesced group fails at the end of a tick (a Node stream has it). */
+  destroy?(error: Error): unknown;
 }
 
 /** Options of {@link FrameWriter}. */
@@ -31,9 +33,10 @@ export interface FrameWriterOptions {
 /**
  * Writes frames to a sink, in order, respecting backpressure.
  *
- * Bodies are written by reference in `"none"` mode: do not modify a body until the sink has flushed it
- * (after `drain`, or when `write` returned true). Coalescing modes copy bodies into the group buffer at
- * flush time, within the same tick.
+ * Bodies are written by reference in `"none"` mode: do not modify a body's bytes until the sink has
+ * flushed it (after `drain`, or when `write` returned true). Coalescing modes copy bodies into the group
+ * buffer at the end of the tick: the frame's fields are captured when `write` is called, so reusing the
+ * `FrameInit` object is safe, but a body's bytes must stay unchanged until then.
  */
 export class FrameWriter {
   readonly #sink: FrameSink;
@@ -67,23 +70,34 @@ export class FrameWriter {
    * @throws RangeError if a field does not fit its wire width (checked now, not at flush time).
    */
   write(frame: FrameInit): boolean {
-    const size = frameSize(frame);
-    if (this.#mode === "none") return this.#writeNow(frame);
+    // Capture the fields now: a coalesced group is encoded at the end of the tick, and the caller may
+    // reuse or change its object before then. Validation also happens here, never at flush time.
+    const { op, seq, version } = checkHeaderFields(frame);
+    const snapshot: FrameInit = { op, seq, version };
+    if (frame.body !== undefined) snapshot.body = frame.body;
+    if (frame.extension !== undefined) snapshot.extension = frame.extension;
+    const size = frameSize(snapshot);
+    if (this.#mode === "none") return this.#writeNow(snapshot);
     // A frame too big to coalesce, or a BATCH (which cannot go inside a BATCH), goes out alone, after
     // whatever is pending so order is kept.
-    if (size > this.#maxCoalesceBytes || (this.#mode === "batch" && frame.op === Op.BATCH)) {
+    if (size > this.#maxCoalesceBytes || (this.#mode === "batch" && op === Op.BATCH)) {
       this.flush();
-      return this.#writeNow(frame);
+      return this.#writeNow(snapshot);
     }
-    encodeHeader({ op: frame.op, seq: frame.seq, version: frame.version }); // validates the fields now
     if (this.#pendingBytes + size > this.#maxCoalesceBytes) this.flush();
-    this.#pending.push(frame);
+    this.#pending.push(snapshot);
     this.#pendingBytes += size;
     if (!this.#scheduled) {
       this.#scheduled = true;
       process.nextTick(() => {
         this.#scheduled = false;
-        this.flush();
+        try {
+          this.flush();
+        } catch (error) {
+          // Nobody is on the stack to catch this: hand it to the sink, as a failed write would be.
+          if (this.#sink.destroy === undefined) throw error;
+          this.#sink.destroy(error as Error);
+        }
       });
     }
     return !this.#sink.writableNeedDrain;

@@ -4,8 +4,8 @@
  * gives a hostile peer no recursion to exploit.
  */
 import { decodeFramesWith, type Frame } from "./decode.js";
-import { encodeFrameInto, frameSize, type FrameInit } from "./encode.js";
-import { HEADER_SIZE, PROTOCOL_VERSION, resolveDecodeOptions, writeHeader, type DecodeOptions } from "./header.js";
+import { checkHeaderFields, encodeFrameInto, frameSize, type FrameInit } from "./encode.js";
+import { HEADER_SIZE, resolveDecodeOptions, writeHeader, type DecodeOptions } from "./header.js";
 import { Op } from "./ops.js";
 
 /** Header fields of the outer BATCH frame. */
@@ -29,10 +29,7 @@ export function encodeBatch(frames: readonly FrameInit[], fields: BatchFields = 
     size += frameSize(frame);
   }
   if (size > 0xffff_ffff) throw new RangeError(`batch of ${size} bytes exceeds the u32 packetLength`);
-  const seq = fields.seq ?? 0;
-  const version = fields.version ?? PROTOCOL_VERSION;
-  if (!Number.isInteger(seq) || seq < 0 || seq > 0xffff_ffff) throw new RangeError(`seq must be a u32, got ${seq}`);
-  if (!Number.isInteger(version) || version < 0 || version > 0xffff) throw new RangeError(`version must be a u16, got ${version}`);
+  const { seq, version } = checkHeaderFields({ op: Op.BATCH, ...fields });
   const target = new Uint8Array(size);
   writeHeader(target, 0, size, HEADER_SIZE, version, Op.BATCH, seq);
   let at = HEADER_SIZE;

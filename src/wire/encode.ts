@@ -38,10 +38,29 @@ const MAX_U32 = 0xffff_ffff;
 const MAX_U16 = 0xffff;
 const EMPTY = new Uint8Array(0);
 
-function checkUint(name: string, value: number, max: number): void {
+/**
+ * Checks that `value` is an integer from 0 to `max` (a wire field's width). Internal to the encoders.
+ * @throws RangeError naming the field otherwise.
+ */
+export function checkUint(name: string, value: number, max: number): void {
   if (!Number.isInteger(value) || value < 0 || value > max) {
     throw new RangeError(`${name} must be an integer from 0 to ${max}, got ${value}`);
   }
+}
+
+/**
+ * Checks a frame's header fields and returns them with defaults applied (seq 0, version 1): the one
+ * place every encoder validates op, seq and version. Internal to the encoders.
+ * @throws RangeError if op or seq is not a u32, or version not a u16.
+ */
+export function checkHeaderFields(fields: { op: number; seq?: number; version?: number }): { op: number; seq: number; version: number } {
+  const op = fields.op;
+  const seq = fields.seq ?? 0;
+  const version = fields.version ?? PROTOCOL_VERSION;
+  checkUint("op", op, MAX_U32);
+  checkUint("seq", seq, MAX_U32);
+  checkUint("version", version, MAX_U16);
+  return { op, seq, version };
 }
 
 /**
@@ -66,12 +85,7 @@ export function frameSize(frame: FrameInit): number {
 export function encodeHeader(fields: HeaderFields): Uint8Array {
   const bodyLength = fields.bodyLength ?? 0;
   checkUint("bodyLength", bodyLength, MAX_U32 - HEADER_SIZE);
-  const op = fields.op;
-  const seq = fields.seq ?? 0;
-  const version = fields.version ?? PROTOCOL_VERSION;
-  checkUint("op", op, MAX_U32);
-  checkUint("seq", seq, MAX_U32);
-  checkUint("version", version, MAX_U16);
+  const { op, seq, version } = checkHeaderFields(fields);
   const header = new Uint8Array(HEADER_SIZE);
   writeHeader(header, 0, HEADER_SIZE + bodyLength, HEADER_SIZE, version, op, seq);
   return header;
@@ -96,12 +110,7 @@ export function encodeFrame(frame: FrameInit): Uint8Array {
  */
 export function encodeFrameInto(target: Uint8Array, offset: number, frame: FrameInit): number {
   const size = frameSize(frame);
-  const op = frame.op;
-  const seq = frame.seq ?? 0;
-  const version = frame.version ?? PROTOCOL_VERSION;
-  checkUint("op", op, MAX_U32);
-  checkUint("seq", seq, MAX_U32);
-  checkUint("version", version, MAX_U16);
+  const { op, seq, version } = checkHeaderFields(frame);
   if (!Number.isInteger(offset) || offset < 0 || offset + size > target.byteLength) {
     throw new RangeError(`a ${size}-byte frame does not fit at offset ${offset} of a ${target.byteLength}-byte buffer`);
   }

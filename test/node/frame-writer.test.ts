@@ -102,6 +102,20 @@ describe("FrameWriter", () => {
     await expect(writer.drained()).resolves.toBeUndefined();
   });
 
+  test("coalescing captures the fields at write time: changing the object afterwards changes nothing", async () => {
+    const sink = new Recorder();
+    const writer = new FrameWriter(sink, { coalesce: "concat" });
+    const f = { op: Op.SEND, seq: 1, body: new Uint8Array([1, 2, 3]) };
+    const g: { op: number; seq: number } = { op: Op.ACK, seq: 1 };
+    writer.write(f);
+    writer.write(g);
+    f.body = new Uint8Array(100);
+    f.seq = 99;
+    g.op = Op.BATCH;
+    await tick();
+    expect(sink.bytes()).toStrictEqual(concat([encodeFrame({ op: Op.SEND, seq: 1, body: new Uint8Array([1, 2, 3]) }), encodeFrame({ op: Op.ACK, seq: 1 })]));
+  });
+
   test("bad fields throw at write time, even when coalescing", () => {
     const writer = new FrameWriter(new Recorder(), { coalesce: "batch" });
     expect(() => writer.write({ op: -1 })).toThrow(RangeError);
