@@ -33,9 +33,12 @@ export interface Frame {
 /** Options of {@link decodeFrames}. */
 export interface DecodeFramesOptions extends DecodeOptions {
   /**
-   * Accept bytes after the last whole frame and return them as `trailer` instead of failing with
-   * `TRAILING_BYTES`. Off by default: in a stream such bytes mean the reader is out of sync. Bilibili's
-   * heartbeat reply needs it (the server echoes the client's heartbeat body after the frame).
+   * Message mode for peers that append bytes after their frames. Decoding stops at the first bytes that
+   * do not read as a whole frame — a cut-off frame or any bad header — and everything from there on is
+   * returned as `trailer` instead of raising that error. Off by default: in a stream such bytes mean the
+   * reader is out of sync. Bilibili's heartbeat reply needs it (the server echoes the client's
+   * heartbeat body after the frame). A non-empty trailer is the caller's to judge: a bad frame in the
+   * middle of a message also ends up there, with everything after it.
    */
   allowTrailer?: boolean;
 }
@@ -98,8 +101,8 @@ export function decodeFrame(bytes: Uint8Array, options?: DecodeOptions): Frame {
  * Decodes a buffer of whole frames laid end to end, such as one WebSocket message or goim's batch
  * sent raw over TCP.
  * @returns the frames (views of `bytes`) and the trailer (a view; empty unless allowed and present).
- * @throws FrameError on a bad header or a cut-off last frame (TRUNCATED); with `allowTrailer`, whatever
- *   follows the last whole frame is the trailer instead of an error.
+ * @throws FrameError on a bad header (its code, at the field) or a cut-off last frame (TRUNCATED, at the
+ *   frame); never with `allowTrailer`, where whatever follows the last whole frame is the trailer.
  * @throws RangeError for invalid options.
  */
 export function decodeFrames(bytes: Uint8Array, options?: DecodeFramesOptions): DecodedFrames {
