@@ -20,6 +20,8 @@ describe("detectInput", () => {
     ["pcapng", fixture("exchange.pcapng"), "pcapng"],
     ["pcap, big-endian nanosecond magic", fromHex("a1b23c4d00020004"), "pcap"],
     ["other text", "hello, world!", "raw"],
+    ["hex with a typo (the parser then says where)", "00000010 00100001 00000002 0000000g", "hex"],
+    ["0x hex with a stray letter", "0x00, 0x00, 0x00, 0x1z, 0x00, 0x10", "hex"],
     ["empty", new Uint8Array(0), "raw"],
   ] as const)("%s → %s", (_name, input, kind) => {
     expect(detectInput(input)).toBe(kind);

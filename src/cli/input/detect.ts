@@ -4,7 +4,9 @@
  * Order: capture magic numbers first (exact); then any byte that cannot appear in pasted text means
  * raw frames (ours start with a zero byte unless a frame is ≥ 16 MiB); then text is hex when, once
  * `0x`/`\x` prefixes are dropped, it holds only hex digits and separators, or looks like `xxd` /
- * `hexdump -C` output; base64 when it holds only base64 characters; anything else is raw.
+ * `hexdump -C` output; hex again when at least 90% of its non-separator characters are hex digits of
+ * one letter case and there is no "=" (a typo in pasted hex); base64 when it holds only base64
+ * characters; anything else is raw.
  */
 
 /** What an input is: raw frame bytes, hex or base64 text, or a capture file. */
@@ -32,6 +34,15 @@ export function captureMagic(head: Uint8Array): "pcap" | "pcapng" | undefined {
   }
 }
 
+function looksLikeMistypedHex(stripped: string): boolean {
+  const dense = stripped.replace(/[\s,:;]/g, "");
+  if (dense.length === 0 || dense.includes("=")) return false;
+  if (/[a-f]/.test(dense) && /[A-F]/.test(dense)) return false;
+  let hexDigits = 0;
+  for (const c of dense) if ((c >= "0" && c <= "9") || (c >= "a" && c <= "f") || (c >= "A" && c <= "F")) hexDigits++;
+  return hexDigits / dense.length >= 0.9;
+}
+
 function isTextByte(byte: number): boolean {
   return byte === 9 || byte === 10 || byte === 13 || byte === 11 || byte === 12 || (byte >= 0x20 && byte <= 0x7e);
 }
@@ -51,6 +62,11 @@ export function detectInput(head: Uint8Array | string): InputKind {
   const stripped = text.replace(/0[xX]|\\x/g, "");
   if (/^[0-9a-fA-F\s,:;]*$/.test(stripped)) return "hex";
   if (XXD_OR_HEXDUMP.test(text.split("\n", 1)[0] ?? "")) return "hex";
+  // Text that is mostly hex digits is hex with a typo (base64 of frames has far fewer hex digits, mixes
+  // letter cases or ends in "=" padding): let the hex parser say where the typo is, rather than decode
+  // it as base64 or raw and report "frame too large". Printable text cannot be raw frames in practice (a
+  // first byte ≥ 0x20 claims ≥ 512 MiB).
+  if (looksLikeMistypedHex(stripped)) return "hex";
   if (/^[A-Za-z0-9+/\-_=\s]*$/.test(text)) return "base64";
   return "raw";
 }
