@@ -47,6 +47,32 @@ function textDecoded(body: Uint8Array): DecodedBody | undefined {
   return undefined;
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The UTF-8 text of every `content` of a text message in a protobuf JSON value (a MessagePacket, or the
+ * messages of a SyncResult), by field path.
+ */
+function textContents(json: unknown, path: string, out: Record<string, string>): void {
+  if (Array.isArray(json)) {
+    json.forEach((v, i) => textContents(v, `${path}[${i}]`, out));
+    return;
+  }
+  if (json === null || typeof json !== "object") return;
+  const record = json as Record<string, unknown>;
+  if (record.kind === "MESSAGE_KIND_TEXT" && typeof record.content === "string") {
+    try {
+      const bytes = Uint8Array.from(atob(record.content), (c) => c.charCodeAt(0));
+      out[path === "" ? "content" : `${path}.content`] = strictUtf8.decode(bytes);
+    } catch {
+      // not UTF-8 after all: the base64 form stays the only one
+    }
+  }
+  for (const [key, value] of Object.entries(record)) {
+    if (value !== null && typeof value === "object") textContents(value, path === "" ? key : `${path}.${key}`, out);
+  }
+}
+
 /** A syncwire body: the protobuf message of its op, text for application ops that hold text. */
 function syncwireBody(frame: Frame): DecodedBody | undefined {
   const schema = bodySchemaOf(frame.op);
@@ -54,7 +80,10 @@ function syncwireBody(frame: Frame): DecodedBody | undefined {
   if (frame.body.byteLength === 0) return undefined;
   try {
     const message = decodeMessage(frame.op as BodyOp, frame.body, frame.headerLength);
-    return { kind: "protobuf", type: schema.typeName, json: toJson(schema, message as never, { alwaysEmitImplicit: false }) };
+    const json = toJson(schema, message as never, { alwaysEmitImplicit: false });
+    const texts: Record<string, string> = {};
+    textContents(json, "", texts);
+    return { kind: "protobuf", type: schema.typeName, json, ...(Object.keys(texts).length === 0 ? {} : { texts }) };
   } catch (error) {
     if (error instanceof BodyError) return { kind: "error", code: error.code, message: error.message };
     throw error;

@@ -43,7 +43,11 @@ export interface DumpNode {
 
 /** A readable form of a body. */
 export type DecodedBody =
-  | { readonly kind: "protobuf"; readonly type: string; readonly json: unknown }
+  /**
+   * `json` is the canonical protobuf JSON form (bytes as base64). `texts` adds, by field path, the UTF-8
+   * reading of the `content` of text messages, which base64 hides from a person.
+   */
+  | { readonly kind: "protobuf"; readonly type: string; readonly json: unknown; readonly texts?: Readonly<Record<string, string>> }
   | { readonly kind: "json"; readonly value: unknown }
   | { readonly kind: "text"; readonly text: string }
   | { readonly kind: "count"; readonly name: string; readonly value: number }

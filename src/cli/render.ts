@@ -48,6 +48,11 @@ function bodyLines(node: DumpNode, decoded: DecodedBody | undefined): string[] {
       // A message with no field set (or only unknown ones) has no JSON fields: say so, not ": {}".
       if (decoded.json !== null && typeof decoded.json === "object" && Object.keys(decoded.json).length === 0) lines.push("(no known fields set)");
       else fieldLines(decoded.json, "", lines);
+      // Each text right under the base64 line it reads.
+      for (const [path, text] of Object.entries(decoded.texts ?? {})) {
+        const at = lines.findIndex((l) => l.startsWith(`${path}: `));
+        lines.splice(at === -1 ? lines.length : at + 1, 0, `${path} (as UTF-8): ${JSON.stringify(text)}`);
+      }
       return [`body: ${decoded.type} (${node.body.byteLength} bytes)`, ...lines.map((l) => `  ${l}`)];
     }
     case "json":

@@ -118,7 +118,16 @@ describe("golden output: our frames with protobuf bodies (fixtures/bodies/frames
       expect(text.stdout).toContain("body: empty");
     } else {
       // The fixture's JSON was made by protobuf-es from proto/ (scripts/make-body-fixtures.mjs), not by the CLI.
-      expect(record!.decoded).toEqual({ kind: "protobuf", type: v.type, json: v.body });
+      expect(record!.decoded).toMatchObject({ kind: "protobuf", type: v.type, json: v.body });
+      // Text messages also carry their content read as UTF-8 (decoded here from the fixture's base64).
+      const texts = (record!.decoded as { texts?: Record<string, string> }).texts;
+      const packets = v.type === "syncwire.v1.MessagePacket" ? [["content", v.body]] : v.type === "syncwire.v1.SyncResult" ? ((v.body as { messages?: unknown[] }).messages ?? []).map((m, i) => [`messages[${i}].content`, m]) : [];
+      const expectedTexts = Object.fromEntries(
+        (packets as [string, { kind?: string; content?: string }][])
+          .filter(([, m]) => m.kind === "MESSAGE_KIND_TEXT" && m.content !== undefined)
+          .map(([path, m]) => [path, Buffer.from(m.content!, "base64").toString("utf8")]),
+      );
+      expect(texts ?? {}).toEqual(expectedTexts);
       expect(text.stdout).toContain(`body: ${v.type} (`);
     }
     expect(text.stdout).not.toContain("cannot decode");
