@@ -82,8 +82,21 @@ function headerStream(settings: DumpSettings, emit: Emit, stream: string | undef
     }
   };
 
+  // Bilibili: keep the bytes not yet part of a whole frame, so that what follows the last frame can be
+  // shown as a trailer even when the input arrives as a stream (stdin). Capped: a desynced stream must
+  // not grow without bound.
+  const keepTail = settings.profile === "bilibili";
+  const tailCap = settings.maxFrameSize ?? 1 << 20;
+  let tail: Uint8Array[] = [];
+  let tailStart = 0;
+  let tailBytes = 0;
+
   return {
     push(chunk) {
+      if (keepTail && tailBytes <= tailCap) {
+        tail.push(chunk);
+        tailBytes += chunk.byteLength;
+      }
       if (failed !== null) return false;
       const out: Frame[] = [];
       try {
@@ -94,6 +107,11 @@ function headerStream(settings: DumpSettings, emit: Emit, stream: string | undef
       for (const frame of out) {
         describe(frame, next);
         next += frame.packetLength;
+      }
+      while (tail.length > 0 && tailStart + tail[0]!.byteLength <= next) {
+        tailStart += tail[0]!.byteLength;
+        tailBytes -= tail[0]!.byteLength;
+        tail = tail.slice(1);
       }
       if (failed !== null && !(settings.profile === "bilibili")) emit(errorEvent(failed, stream));
       return failed === null;
@@ -110,9 +128,9 @@ function headerStream(settings: DumpSettings, emit: Emit, stream: string | undef
         return; // already reported
       }
       // Bilibili over WebSocket: bytes after the last whole frame are a trailer (its heartbeat reply
-      // echoes the client's heartbeat body), not an error — when the whole message is at hand.
-      if (settings.profile === "bilibili" && whole !== undefined) {
-        const bytes = whole.subarray(next);
+      // echoes the client's heartbeat body), not an error.
+      if (keepTail && (whole !== undefined || tailBytes <= tailCap)) {
+        const bytes = whole !== undefined ? whole.subarray(next) : joined(tail).subarray(next - tailStart);
         const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
         emit({ type: "trailer", offset: next, bytes, text, ...tag });
         return;
@@ -120,6 +138,16 @@ function headerStream(settings: DumpSettings, emit: Emit, stream: string | undef
       emit(errorEvent(failed, stream));
     },
   };
+}
+
+function joined(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
 }
 
 /** Mars's 20-byte header. Mars frames are reassembled by accumulating bytes (the CLI is not a hot path). */

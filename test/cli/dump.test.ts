@@ -154,6 +154,15 @@ describe("golden output: peers", () => {
     if (v.inner !== undefined) expect(((frames[0]!.children ?? []) as Record<string, unknown>[]).map(fields)).toEqual(v.inner);
   });
 
+  test("Bilibili's trailer is shown when the message arrives as a raw stream too (B4 in 1-byte chunks)", async () => {
+    const b4 = bytesOfHex(peerVectors.find((v) => v.name === "B4")!.hex);
+    const result = await runCli(["dump", "-", "--profile", "bilibili", "--json", "--input", "raw"], chunksOf(b4, 1));
+    expect([result.code, result.stderr]).toEqual([0, ""]);
+    const records = ndjson(result.stdout);
+    expect(records.map((r) => r.type)).toEqual(["frame", "trailer"]);
+    expect(records[1]).toEqual({ type: "trailer", offset: 20, bytes: hexOf(b4.subarray(20)), text: "[object Object]" });
+  });
+
   test("what the peer profiles show (B4 popularity, B5/B8 inflated JSON, G4 online count)", async () => {
     const byName = new Map(peerVectors.map((v) => [v.name, v.hex]));
     const b4 = await runCli(["dump", "-", "--profile", "bilibili", "--json"], byName.get("B4")!);
