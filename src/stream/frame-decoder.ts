@@ -84,16 +84,18 @@ export class FrameDecoder {
   /** HEADER: the first bytes of a header that straddles chunks. */
   #scratch = new Uint8Array(HEADER_SIZE);
   #scratchFill = 0;
-  /** SMALL: the frame's region, its buffer and offset (kept to avoid reading getters), bytes so far. */
-  #region: Uint8Array | null = null;
-  #regionBuffer: ArrayBufferLike = new ArrayBuffer(0);
+  /**
+   * SMALL: where the frame's region starts in the slab, and its bytes so far. Bytes are written through
+   * one view of the whole slab: no view per region.
+   */
   #regionOffset = 0;
   #regionFill = 0;
   /** LARGE: views of the frame's bytes as they arrived, and their total. */
   #pieces: Uint8Array[] = [];
   #piecesBytes = 0;
-  /** The slab small regions are carved from, and how much of it is handed out. Never rewound. */
-  #slab: ArrayBuffer | null = null;
+  /** The slab small regions are carved from, a view of all of it, and how much is handed out. Never rewound. */
+  #slab: ArrayBuffer = new ArrayBuffer(0);
+  #slabBytes: Uint8Array = new Uint8Array(0);
   #slabUsed = 0;
   #copiedBytes = 0;
   #error: FrameError | null = null;
@@ -169,10 +171,19 @@ export class FrameDecoder {
     const base = this.#streamOffset;
     try {
       // Small chunks in the middle of a straddling frame (a slow link, a 7-byte trickle) only extend it.
-      if (this.#state === SMALL && length < this.#packetLength - this.#regionFill) {
-        this.#appendSmall(chunk, 0, length);
-        this.#streamOffset = base + length;
-        return frames;
+      if (this.#state === SMALL) {
+        const fill = this.#regionFill;
+        if (length < this.#packetLength - fill) {
+          const slab = this.#slabBytes;
+          const to = this.#regionOffset + fill;
+          if (length < SMALL_COPY) for (let i = 0; i < length; i++) slab[to + i] = chunk[i]!;
+          else slab.set(chunk, to);
+          this.#regionFill = fill + length;
+          this.#copiedBytes += length;
+          if (fill < HEADER_SIZE) this.#checkRegionHeader(fill + length);
+          this.#streamOffset = base + length;
+          return frames;
+        }
       }
       if (this.#state === LARGE && length < this.#packetLength - this.#piecesBytes) {
         this.#pieces.push(chunk);
@@ -300,13 +311,16 @@ export class FrameDecoder {
   /** Copies bytes of a small frame into its region, validating header fields as they complete. */
   #appendSmall(source: Uint8Array, from: number, length: number): void {
     const fill = this.#regionFill;
-    const region = this.#region!;
-    copyBytes(region, fill, source, from, length);
+    copyBytes(this.#slabBytes, this.#regionOffset + fill, source, from, length);
     this.#copiedBytes += length;
     this.#regionFill = fill + length;
-    if (fill < HEADER_SIZE) {
-      checkHeaderPrefix(region, 0, Math.min(fill + length, HEADER_SIZE), this.#limits, this.#frameStart);
-    }
+    if (fill < HEADER_SIZE) this.#checkRegionHeader(fill + length);
+  }
+
+  /** Validates the header fields of a small frame that its first `filled` bytes complete. */
+  #checkRegionHeader(filled: number): void {
+    const at = this.#regionOffset;
+    checkHeaderPrefix(this.#slabBytes, at, filled < HEADER_SIZE ? filled : HEADER_SIZE, this.#limits, this.#frameStart - at);
   }
 
   /** Emits the frame being gathered if all its bytes are in. */
@@ -315,8 +329,7 @@ export class FrameDecoder {
     let frame: Frame;
     if (this.#state === SMALL) {
       if (this.#regionFill < packetLength) return frames;
-      frame = frameAt(this.#region!, this.#regionBuffer, this.#regionOffset, 0, packetLength);
-      this.#region = null;
+      frame = frameAt(this.#slabBytes, this.#slab, 0, this.#regionOffset, packetLength);
       this.#regionFill = 0;
     } else {
       if (this.#piecesBytes < packetLength) return frames;
@@ -345,14 +358,11 @@ export class FrameDecoder {
 
   /** Takes a fresh region of exactly `length` bytes: a never-reused piece of the current slab. */
   #takeRegion(length: number): void {
-    let slab = this.#slab;
-    if (slab === null || this.#slabUsed + length > this.#poolSize) {
-      slab = new ArrayBuffer(this.#poolSize);
-      this.#slab = slab;
+    if (this.#slabUsed + length > this.#slab.byteLength) {
+      this.#slab = new ArrayBuffer(this.#poolSize);
+      this.#slabBytes = new Uint8Array(this.#slab);
       this.#slabUsed = 0;
     }
-    this.#region = new Uint8Array(slab, this.#slabUsed, length);
-    this.#regionBuffer = slab;
     this.#regionOffset = this.#slabUsed;
     this.#regionFill = 0;
     // Keep regions 8-byte aligned, so a caller may lay wider typed views over a body if it wants to.
