@@ -49,39 +49,55 @@ function checkScalar(r: BodyReader, scalar: ScalarType, end: number): void {
   }
 }
 
+/** Field number → field, per message type: built once, not searched per tag. */
+const FIELD_MAPS = new WeakMap<DescMessage, Map<number, DescField>>();
+
+function fieldsByNumber(desc: DescMessage): Map<number, DescField> {
+  let map = FIELD_MAPS.get(desc);
+  if (map === undefined) {
+    map = new Map(desc.fields.map((f) => [f.number, f]));
+    FIELD_MAPS.set(desc, map);
+  }
+  return map;
+}
+
+function wrongWireType(r: BodyReader, tagStart: number, desc: DescMessage, field: DescField, wireType: number): never {
+  return r.fail(tagStart, `field ${desc.typeName}.${field.name} arrived with wire type ${wireType}`);
+}
+
 /**
  * Validates the message of type `desc` from `r.pos` to `end`; leaves `r.pos` at `end`.
  * @throws BodyError BAD_BODY at the first offending byte.
  */
 export function checkMessage(r: BodyReader, desc: DescMessage, end: number): void {
+  const byNumber = fieldsByNumber(desc);
   while (r.pos < end) {
     const tagStart = r.pos;
     const tag = r.tag(end);
     const wireType = tag & 7;
-    const field: DescField | undefined = desc.fields.find((f) => f.number === tag >>> 3);
+    const field = byNumber.get(tag >>> 3);
     if (field === undefined) {
       r.skip(tag, tagStart, end, 0);
       continue;
     }
-    const wrong = (): never => r.fail(tagStart, `field ${desc.typeName}.${field.name} arrived with wire type ${wireType}`);
     switch (field.fieldKind) {
       case "scalar":
-        if (wireType !== wireTypeOf(field.scalar)) wrong();
+        if (wireType !== wireTypeOf(field.scalar)) wrongWireType(r, tagStart, desc, field, wireType);
         checkScalar(r, field.scalar, end);
         break;
       case "enum":
-        if (wireType !== 0) wrong();
+        if (wireType !== 0) wrongWireType(r, tagStart, desc, field, wireType);
         r.varint32(end);
         break;
       case "message": {
-        if (wireType !== 2) wrong();
+        if (wireType !== 2) wrongWireType(r, tagStart, desc, field, wireType);
         const len = r.length(end);
         checkMessage(r, field.message, r.pos + len);
         break;
       }
       case "list": {
         if (field.listKind === "message") {
-          if (wireType !== 2) wrong();
+          if (wireType !== 2) wrongWireType(r, tagStart, desc, field, wireType);
           const len = r.length(end);
           checkMessage(r, field.message, r.pos + len);
           break;
@@ -96,13 +112,13 @@ export function checkMessage(r: BodyReader, desc: DescMessage, end: number): voi
           const stop = r.pos + len;
           while (r.pos < stop) checkScalar(r, scalar, stop);
         } else {
-          wrong();
+          wrongWireType(r, tagStart, desc, field, wireType);
         }
         break;
       }
       case "map":
         // No maps in syncwire's schema; accept a well-formed length-delimited entry.
-        if (wireType !== 2) wrong();
+        if (wireType !== 2) wrongWireType(r, tagStart, desc, field, wireType);
         {
           const len = r.length(end);
           r.pos += len;
