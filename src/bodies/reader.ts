@@ -198,6 +198,15 @@ export class BodyReader {
   length(end: number): number {
     const buf = this.buf;
     const start = this.pos;
+    // Most lengths are one byte: answer those without the loop (this is on every string and bytes field).
+    if (start < end) {
+      const first = buf[start]!;
+      if (first < 0x80) {
+        if (first > end - start - 1) this.fail(start, `length ${first} runs past the end of the message`);
+        this.pos = start + 1;
+        return first;
+      }
+    }
     let pos = start;
     // Not varint32: a length must be read whole. Keeping only its low 32 bits would turn 2^32 + 1 into
     // 1 and accept bytes that every other protobuf parser rejects.
