@@ -7,6 +7,7 @@ import { FrameDecoder } from "../stream/frame-decoder.js";
 import type { Frame } from "../wire/decode.js";
 import { FrameError } from "../wire/errors.js";
 import { BodyError } from "../bodies/errors.js";
+import { concatBytes } from "./concat.js";
 import { describeMars, describeSyncwire, fromProfileNode } from "./describe.js";
 import type { DumpEvent } from "./model.js";
 import { describeBilibiliFrame } from "./profiles/bilibili.js";
@@ -130,7 +131,7 @@ function headerStream(settings: DumpSettings, emit: Emit, stream: string | undef
       // Bilibili over WebSocket: bytes after the last whole frame are a trailer (its heartbeat reply
       // echoes the client's heartbeat body), not an error.
       if (keepTail && (whole !== undefined || tailBytes <= tailCap)) {
-        const bytes = whole !== undefined ? whole.subarray(next) : joined(tail).subarray(next - tailStart);
+        const bytes = whole !== undefined ? whole.subarray(next) : concatBytes(tail).subarray(next - tailStart);
         const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
         emit({ type: "trailer", offset: next, bytes, text, ...tag });
         return;
@@ -138,16 +139,6 @@ function headerStream(settings: DumpSettings, emit: Emit, stream: string | undef
       emit(errorEvent(failed, stream));
     },
   };
-}
-
-function joined(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }
 
 /** Mars's 20-byte header. Mars frames are reassembled by accumulating bytes (the CLI is not a hot path). */

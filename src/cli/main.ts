@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DEFAULT_MAX_FRAME_SIZE } from "../wire/header.js";
+import { concatBytes } from "./concat.js";
 import { PROFILES, createFrameStream, type DumpSettings, type Profile } from "./dump.js";
 import { EncodeInputError, encodeRecords } from "./encode-command.js";
 import { captureStreams } from "./input/capture.js";
@@ -65,18 +66,8 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
 
 async function readAll(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of source) {
-    parts.push(chunk);
-    total += chunk.byteLength;
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  for await (const chunk of source) parts.push(chunk);
+  return concatBytes(parts);
 }
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
@@ -139,10 +130,7 @@ async function dump(args: string[], io: Io): Promise<number> {
       stream.end();
       return failed ? 1 : 0;
     }
-    const tail = await readAll(rest);
-    bytes = new Uint8Array(head.byteLength + tail.byteLength);
-    bytes.set(head);
-    bytes.set(tail, head.byteLength);
+    bytes = concatBytes([head, await readAll(rest)]);
   } else {
     try {
       bytes = readFileSync(path);

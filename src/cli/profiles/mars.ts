@@ -16,6 +16,7 @@
  * Names: seq 0xFFFFFFFF is the noop (heartbeat) task id and cmdid 6 the default noop cmdid; cmdid 243
  * is "signal keep"; seq 0 marks a server push.
  */
+import { readU32 } from "../../wire/bytes.js";
 import { ProfileError } from "./errors.js";
 
 /** Size of the fixed Mars header. */
@@ -76,9 +77,6 @@ export interface DecodedMarsFrames {
 /** How a frame is used, by Mars's conventions. */
 export type MarsKind = "noop" | "signal-keep" | "push" | "task";
 
-function u32(bytes: Uint8Array, at: number): number {
-  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
-}
 
 /**
  * Reads one Mars frame at `at`, Mars's tri-state unpack: a whole frame, or how many bytes are needed.
@@ -92,21 +90,21 @@ export function unpackMarsFrame(bytes: Uint8Array, at = 0, options: MarsOptions 
   const left = bytes.byteLength - at;
   const where = baseOffset + at;
   if (left >= 4) {
-    const headLength = u32(bytes, at);
+    const headLength = readU32(bytes, at);
     const maxHead = options.maxHeadLength ?? MARS_DEFAULT_MAX_HEAD;
     if (headLength < MARS_HEADER_SIZE || headLength > maxHead) {
       throw new ProfileError("MARS_BAD_HEAD_LENGTH", where, `Mars headLength ${headLength} is outside ${MARS_HEADER_SIZE}…${maxHead}`);
     }
   }
   if (left >= 8 && options.clientVersion !== undefined) {
-    const clientVersion = u32(bytes, at + 4);
+    const clientVersion = readU32(bytes, at + 4);
     if (clientVersion !== options.clientVersion) {
       throw new ProfileError("MARS_CLIENT_VERSION", where + 4, `Mars clientVersion ${clientVersion}, expected ${options.clientVersion}`);
     }
   }
   if (left < MARS_HEADER_SIZE) return { status: "need-more", needed: MARS_HEADER_SIZE - left };
-  const headLength = u32(bytes, at);
-  const bodyLength = u32(bytes, at + 16);
+  const headLength = readU32(bytes, at);
+  const bodyLength = readU32(bytes, at + 16);
   const maxBody = options.maxBodyLength ?? MARS_DEFAULT_MAX_BODY;
   if (bodyLength > maxBody) {
     throw new ProfileError("MARS_BODY_TOO_LARGE", where + 16, `Mars bodyLength ${bodyLength} exceeds the ${maxBody}-byte limit`);
@@ -116,9 +114,9 @@ export function unpackMarsFrame(bytes: Uint8Array, at = 0, options: MarsOptions 
   const base = bytes.byteOffset + at;
   const frame: MarsFrame = {
     headLength,
-    clientVersion: u32(bytes, at + 4),
-    cmdid: u32(bytes, at + 8),
-    seq: u32(bytes, at + 12),
+    clientVersion: readU32(bytes, at + 4),
+    cmdid: readU32(bytes, at + 8),
+    seq: readU32(bytes, at + 12),
     bodyLength,
     extension: new Uint8Array(bytes.buffer, base + MARS_HEADER_SIZE, headLength - MARS_HEADER_SIZE),
     body: new Uint8Array(bytes.buffer, base + headLength, bodyLength),
