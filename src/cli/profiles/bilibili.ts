@@ -14,6 +14,7 @@
  * Message mode ({@link decodeBilibiliMessage}) accepts bytes after the last whole frame as a trailer
  * (the server echoes the client's heartbeat body after its reply, vector B4).
  */
+import { readU32 } from "../../wire/bytes.js";
 import { decodeFrames, type Frame } from "../../wire/decode.js";
 import { FrameError } from "../../wire/errors.js";
 import type { DecodeOptions } from "../../wire/header.js";
@@ -120,7 +121,7 @@ function describe(frame: Frame, offset: number, space: OffsetSpace, depth: numbe
 function bodyOf(frame: Frame, offset: number, depth: number, options: BilibiliOptions, budget: Budget): NodeBody {
   const body = frame.body;
   if (frame.op === BilibiliOp.HEARTBEAT_REPLY && body.byteLength >= 4) {
-    const value = ((body[0]! << 24) | (body[1]! << 16) | (body[2]! << 8) | body[3]!) >>> 0;
+    const value = readU32(body, 0);
     return { kind: "count", name: "popularity", value, rest: body.subarray(4) };
   }
   const algorithm: Compression | undefined =

@@ -6,6 +6,7 @@
  * raw, back to back (goim issue 375): {@link decodeGoimMessage} reads both, since raw frames are just
  * more top-level frames.
  */
+import { readU32 } from "../../wire/bytes.js";
 import { decodeFrames, type Frame } from "../../wire/decode.js";
 import { FrameError } from "../../wire/errors.js";
 import type { DecodeOptions } from "../../wire/header.js";
@@ -99,7 +100,7 @@ function goimBody(frame: Frame, offset: number, options: GoimOptions, depth: num
     return { kind: "batch", children: frames.map((inner, i) => describeGoimFrame(inner, offsets[i]!, options, depth + 1)) };
   }
   if (frame.op === GoimOp.HEARTBEAT_REPLY && body.byteLength >= 4) {
-    const value = ((body[0]! << 24) | (body[1]! << 16) | (body[2]! << 8) | body[3]!) >>> 0;
+    const value = readU32(body, 0);
     return { kind: "count", name: "online", value, rest: body.subarray(4) };
   }
   return classifyTextBody(body);
