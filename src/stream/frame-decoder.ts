@@ -56,6 +56,9 @@ const LARGE = 3;
 /** Below this many bytes a plain loop beats `set(subarray(...))`, which allocates a view per call. */
 const SMALL_COPY = 64;
 
+/** Header bytes that carry checked fields (length, header length, version): op and seq take any value. */
+const CHECKED_BYTES = 8;
+
 /** Returned when a push completes no frame and the caller gave no `out` array: nothing to allocate. */
 const NO_FRAMES: readonly Frame[] = Object.freeze([]);
 
@@ -180,7 +183,7 @@ export class FrameDecoder {
           else slab.set(chunk, to);
           this.#regionFill = fill + length;
           this.#copiedBytes += length;
-          if (fill < HEADER_SIZE) this.#checkRegionHeader(fill + length);
+          if (fill < CHECKED_BYTES) this.#checkRegionHeader(fill + length);
           this.#streamOffset = base + length;
           return frames;
         }
@@ -217,7 +220,8 @@ export class FrameDecoder {
           // The frame straddles: gather it.
           this.#frameStart = base + at;
           if (left >= 4 && this.#startFrame(readU32(chunk, at), left)) {
-            if (this.#state === SMALL) this.#appendSmall(chunk, at, left);
+            // The bytes at hand were just checked in place: no second check from the region.
+            if (this.#state === SMALL) this.#appendSmall(chunk, at, left, false);
             else {
               this.#pieces.push(at === 0 ? chunk : chunk.subarray(at));
               this.#piecesBytes = left;
@@ -242,7 +246,7 @@ export class FrameDecoder {
           if (this.#scratchFill >= 4 && this.#startFrame(readU32(this.#scratch, 0), this.#scratchFill)) {
             const gathered = this.#scratchFill;
             this.#scratchFill = 0;
-            if (this.#state === SMALL) this.#appendSmall(this.#scratch, 0, gathered);
+            if (this.#state === SMALL) this.#appendSmall(this.#scratch, 0, gathered, false);
             else {
               // The scratch becomes the frame's first piece; the next header gets a new one.
               this.#pieces.push(this.#scratch);
@@ -253,7 +257,7 @@ export class FrameDecoder {
           }
         } else if (state === SMALL) {
           const take = Math.min(this.#packetLength - this.#regionFill, length - at);
-          this.#appendSmall(chunk, at, take);
+          this.#appendSmall(chunk, at, take, true);
           at += take;
           frames = this.#completeIfWhole(frames);
         } else {
@@ -308,13 +312,13 @@ export class FrameDecoder {
     return true;
   }
 
-  /** Copies bytes of a small frame into its region, validating header fields as they complete. */
-  #appendSmall(source: Uint8Array, from: number, length: number): void {
+  /** Copies bytes of a small frame into its region, validating header fields as they complete (`check`). */
+  #appendSmall(source: Uint8Array, from: number, length: number, check: boolean): void {
     const fill = this.#regionFill;
     copyBytes(this.#slabBytes, this.#regionOffset + fill, source, from, length);
     this.#copiedBytes += length;
     this.#regionFill = fill + length;
-    if (fill < HEADER_SIZE) this.#checkRegionHeader(fill + length);
+    if (check && fill < CHECKED_BYTES) this.#checkRegionHeader(fill + length);
   }
 
   /** Validates the header fields of a small frame that its first `filled` bytes complete. */
