@@ -74,7 +74,7 @@ function textContents(json: unknown, path: string, out: Record<string, string>):
 }
 
 /** A syncwire body: the protobuf message of its op, text for application ops that hold text. */
-function syncwireBody(frame: Frame): DecodedBody | undefined {
+function syncwireBody(frame: Frame, offset: number): DecodedBody | undefined {
   const schema = bodySchemaOf(frame.op);
   if (schema === undefined) return textDecoded(frame.body);
   if (frame.body.byteLength === 0) return undefined;
@@ -85,7 +85,8 @@ function syncwireBody(frame: Frame): DecodedBody | undefined {
     textContents(json, "", texts);
     return { kind: "protobuf", type: schema.typeName, json, ...(Object.keys(texts).length === 0 ? {} : { texts }) };
   } catch (error) {
-    if (error instanceof BodyError) return { kind: "error", code: error.code, message: error.message };
+    // BodyError offsets count from the frame's start.
+    if (error instanceof BodyError) return { kind: "error", code: error.code, message: error.message, offset: offset + error.offset };
     throw error;
   }
 }
@@ -111,7 +112,8 @@ export function describeSyncwire(frame: Frame, offset: number, depth = 0): DumpN
       inner = splitBatch(frame, { versions: "any", maxFrameSize: Math.max(frame.packetLength, HEADER_SIZE) });
     } catch (error) {
       if (!(error instanceof FrameError)) throw error;
-      return { ...base, spans: headerSpans(frame, 0, true), decoded: { kind: "error", code: error.code, message: error.message } };
+      // splitBatch(frame) counts offsets from the BATCH frame's start.
+      return { ...base, spans: headerSpans(frame, 0, true), decoded: { kind: "error", code: error.code, message: error.message, offset: offset + error.offset } };
     }
     const spans = headerSpans(frame, 0, false);
     const children: DumpNode[] = [];
@@ -123,7 +125,7 @@ export function describeSyncwire(frame: Frame, offset: number, depth = 0): DumpN
     }
     return { ...base, spans, children };
   }
-  const decoded = syncwireBody(frame);
+  const decoded = syncwireBody(frame, offset);
   return { ...base, spans: headerSpans(frame, 0, true), ...(decoded === undefined ? {} : { decoded }) };
 }
 
@@ -138,6 +140,26 @@ function nodeDecoded(body: NodeBody): DecodedBody | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * A 16-byte-header frame whose body a profile could not read (a decompression bomb, a corrupt batch):
+ * shown with its header, bytes and the reason, so nothing in the input goes unprinted.
+ */
+export function describeUnreadable(frame: Frame, offset: number, profile: DumpNode["profile"], name: string, error: { code: string; message: string }, versionName?: string): DumpNode {
+  return {
+    offset,
+    space: "stream",
+    profile,
+    name,
+    header: headerFields(frame),
+    ...(versionName === undefined ? {} : { versionName }),
+    extension: frame.extension,
+    body: frame.body,
+    raw: rawOf(frame.body, frame.headerLength),
+    spans: headerSpans(frame, 0, true),
+    decoded: { kind: "error", code: error.code, message: error.message, offset },
+  };
 }
 
 /** A goim or Bilibili node (from the profile modules) as a DumpNode, children included. */

@@ -6,13 +6,14 @@
 import { FrameDecoder } from "../stream/frame-decoder.js";
 import type { Frame } from "../wire/decode.js";
 import { FrameError } from "../wire/errors.js";
+import { HEADER_SIZE } from "../wire/header.js";
 import { BodyError } from "../bodies/errors.js";
 import { concatBytes } from "./concat.js";
-import { describeMars, describeSyncwire, fromProfileNode } from "./describe.js";
-import type { DumpEvent } from "./model.js";
-import { describeBilibiliFrame } from "./profiles/bilibili.js";
+import { describeMars, describeSyncwire, describeUnreadable, fromProfileNode } from "./describe.js";
+import type { DumpEvent, DumpNode } from "./model.js";
+import { bilibiliOpName, bilibiliVersionName, describeBilibiliFrame } from "./profiles/bilibili.js";
 import { ProfileError } from "./profiles/errors.js";
-import { describeGoimFrame } from "./profiles/goim.js";
+import { describeGoimFrame, goimOpName } from "./profiles/goim.js";
 import { unpackMarsFrame } from "./profiles/mars.js";
 
 export type Profile = "syncwire" | "goim" | "bilibili" | "mars";
@@ -32,7 +33,7 @@ export type Emit = (event: DumpEvent) => void;
 
 /** A frame stream decoder for one input (one file, stdin, or one direction of a TCP capture). */
 export interface FrameStream {
-  /** Feeds bytes. Returns false once the stream has failed (later bytes are ignored). */
+  /** Feeds bytes. Returns false once nothing more can be shown (a fatal error was reported). */
   push(chunk: Uint8Array): boolean;
   /**
    * Ends the input. `rest` is the whole input when it was one buffer: in Bilibili's message mode the
@@ -57,6 +58,13 @@ export function createFrameStream(settings: DumpSettings, emit: Emit, stream?: s
   return settings.profile === "mars" ? marsStream(settings, emit, stream) : headerStream(settings, emit, stream);
 }
 
+/**
+ * Bilibili only: at most this many bytes after the last whole frame are shown as a trailer when they do
+ * not read as a frame (its heartbeat reply echoes the 15-byte "[object Object]"). More than that is a
+ * broken stream and an error, as for every other profile.
+ */
+const MAX_TRAILER = HEADER_SIZE - 1;
+
 /** The 16-byte-header profiles: syncwire, goim, Bilibili. */
 function headerStream(settings: DumpSettings, emit: Emit, stream: string | undefined): FrameStream {
   const decoder = new FrameDecoder({
@@ -66,56 +74,79 @@ function headerStream(settings: DumpSettings, emit: Emit, stream: string | undef
   const tag = stream === undefined ? {} : { stream };
   /** Stream offset of the next frame: frames are contiguous, so it is the sum of their lengths. */
   let next = 0;
-  let failed: unknown = null;
+  let received = 0;
+  let failed: FrameError | null = null;
+  let reported = false;
+  // Bilibili: the chunks holding bytes from `next` on, to show a trailer. A queue with a head index.
+  const keepTail = settings.profile === "bilibili";
+  const tail: Uint8Array[] = [];
+  let tailHead = 0;
+  let tailStart = 0;
 
-  const describe = (frame: Frame, offset: number): void => {
-    try {
-      if (settings.profile === "syncwire") emit({ type: "frame", node: describeSyncwire(frame, offset), ...tag });
-      else if (settings.profile === "goim") emit({ type: "frame", node: fromProfileNode(describeGoimFrame(frame, offset, { versions: "any" }), "goim"), ...tag });
-      else {
-        const node = describeBilibiliFrame(frame, offset, settings.maxInflate === undefined ? {} : { maxInflate: settings.maxInflate });
-        emit({ type: "frame", node: fromProfileNode(node, "bilibili"), ...tag });
-      }
-    } catch (error) {
-      // A body that cannot be read (a decompression bomb, a corrupt batch) is reported; the framing is
-      // still in sync, so the frames after it are still shown.
-      emit(errorEvent(error, stream));
-    }
+  /** Reports every body error inside a node (its own, its children's) as an error event. */
+  const reportInner = (node: DumpNode): void => {
+    if (node.decoded?.kind === "error") emit({ type: "error", offset: node.decoded.offset, code: node.decoded.code, message: node.decoded.message, ...tag });
+    for (const child of node.children ?? []) reportInner(child);
   };
 
-  // Bilibili: keep the bytes not yet part of a whole frame, so that what follows the last frame can be
-  // shown as a trailer even when the input arrives as a stream (stdin). Capped: a desynced stream must
-  // not grow without bound.
-  const keepTail = settings.profile === "bilibili";
-  const tailCap = settings.maxFrameSize ?? 1 << 20;
-  let tail: Uint8Array[] = [];
-  let tailStart = 0;
-  let tailBytes = 0;
+  const describe = (frame: Frame, offset: number): void => {
+    let node: DumpNode;
+    try {
+      if (settings.profile === "syncwire") node = describeSyncwire(frame, offset);
+      else if (settings.profile === "goim") node = fromProfileNode(describeGoimFrame(frame, offset, { versions: "any" }), "goim");
+      else node = fromProfileNode(describeBilibiliFrame(frame, offset, settings.maxInflate === undefined ? {} : { maxInflate: settings.maxInflate }), "bilibili");
+    } catch (error) {
+      if (!(error instanceof ProfileError)) throw error;
+      // A body that cannot be read (a decompression bomb, a corrupt batch): the frame is still shown,
+      // whole, so `encode` can rebuild the input; the error is reported at the frame. The framing is in
+      // sync, so the frames after it are shown too.
+      const name = settings.profile === "goim" ? goimOpName(frame.op) : bilibiliOpName(frame.op);
+      const versionName = settings.profile === "bilibili" ? bilibiliVersionName(frame.version) : undefined;
+      node = describeUnreadable(frame, offset, settings.profile, name, { code: error.code, message: error.message }, versionName);
+    }
+    emit({ type: "frame", node, ...tag });
+    reportInner(node);
+  };
+
+  const reportFailure = (): void => {
+    if (failed === null || reported) return;
+    reported = true;
+    emit(errorEvent(failed, stream));
+  };
 
   return {
     push(chunk) {
-      if (keepTail && tailBytes <= tailCap) {
+      if (failed !== null) {
+        // Still deciding whether the bytes after the last frame are a Bilibili trailer.
+        if (!keepTail || reported) return false;
         tail.push(chunk);
-        tailBytes += chunk.byteLength;
+        received += chunk.byteLength;
+        if (received - next > MAX_TRAILER) reportFailure();
+        return !reported;
       }
-      if (failed !== null) return false;
+      received += chunk.byteLength;
+      if (keepTail) tail.push(chunk);
       const out: Frame[] = [];
       try {
         decoder.push(chunk, out);
       } catch (error) {
+        if (!(error instanceof FrameError)) throw error;
         failed = error;
       }
       for (const frame of out) {
         describe(frame, next);
         next += frame.packetLength;
       }
-      while (tail.length > 0 && tailStart + tail[0]!.byteLength <= next) {
-        tailStart += tail[0]!.byteLength;
-        tailBytes -= tail[0]!.byteLength;
-        tail = tail.slice(1);
+      while (tailHead < tail.length && tailStart + tail[tailHead]!.byteLength <= next) {
+        tailStart += tail[tailHead]!.byteLength;
+        tailHead++;
       }
-      if (failed !== null && !(settings.profile === "bilibili")) emit(errorEvent(failed, stream));
-      return failed === null;
+      if (tailHead > 64 && tailHead * 2 > tail.length) {
+        tail.splice(0, tailHead);
+        tailHead = 0;
+      }
+      if (failed !== null && !(keepTail && received - next <= MAX_TRAILER)) reportFailure();
+      return !reported;
     },
     end(whole) {
       if (failed === null) {
@@ -123,20 +154,18 @@ function headerStream(settings: DumpSettings, emit: Emit, stream: string | undef
           decoder.end();
           return;
         } catch (error) {
+          if (!(error instanceof FrameError)) throw error;
           failed = error;
         }
-      } else if (settings.profile !== "bilibili") {
-        return; // already reported
       }
-      // Bilibili over WebSocket: bytes after the last whole frame are a trailer (its heartbeat reply
-      // echoes the client's heartbeat body), not an error.
-      if (keepTail && (whole !== undefined || tailBytes <= tailCap)) {
-        const bytes = whole !== undefined ? whole.subarray(next) : concatBytes(tail).subarray(next - tailStart);
-        const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
-        emit({ type: "trailer", offset: next, bytes, text, ...tag });
+      if (reported) return;
+      // Bilibili: a short tail (its echoed heartbeat body), or a cut-off last frame, is a trailer.
+      if (keepTail && (received - next <= MAX_TRAILER || failed.code === "TRUNCATED")) {
+        const bytes = whole !== undefined ? whole.subarray(next) : concatBytes(tail.slice(tailHead)).subarray(next - tailStart);
+        emit({ type: "trailer", offset: next, bytes, text: new TextDecoder("utf-8", { fatal: false }).decode(bytes), ...tag });
         return;
       }
-      emit(errorEvent(failed, stream));
+      reportFailure();
     },
   };
 }

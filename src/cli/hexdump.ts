@@ -21,14 +21,19 @@ function column(i: number): number {
  * Renders `bytes` (a frame) whose first byte sits at `offset` in its space.
  * @returns the lines, without trailing newlines.
  */
-export function annotatedHexDump(bytes: Uint8Array, offset: number, spans: readonly Span[], paint: Paint): string[] {
+export function annotatedHexDump(bytes: Uint8Array, offset: number, spans: readonly Span[], paint: Paint, maxBytes = 0): string[] {
   const lines: string[] = [];
+  // Show at most `maxBytes` (rounded up to a row); 0 shows everything.
+  const shown = maxBytes > 0 && bytes.byteLength > maxBytes ? Math.ceil(maxBytes / ROW) * ROW : bytes.byteLength;
   // Role of each byte, for colour: the innermost (last-listed) span wins.
-  const roles: (Span["role"] | undefined)[] = new Array(bytes.byteLength);
-  for (const span of spans) for (let i = span.start; i < span.start + span.length && i < bytes.byteLength; i++) roles[i] = span.role;
+  const roles: (Span["role"] | undefined)[] = new Array(shown);
+  for (const span of spans) for (let i = span.start; i < span.start + span.length && i < shown; i++) roles[i] = span.role;
+  // Spans in start order (stable: same-start spans keep their order), walked once: linear in rows + spans.
+  const ordered = spans.filter((s) => s.length > 0).sort((x, y) => x.start - y.start);
+  let next = 0;
 
-  for (let row = 0; row < bytes.byteLength; row += ROW) {
-    const end = Math.min(row + ROW, bytes.byteLength);
+  for (let row = 0; row < shown; row += ROW) {
+    const end = Math.min(row + ROW, shown);
     let hex = "";
     let ascii = "";
     for (let i = row; i < row + ROW; i++) {
@@ -46,7 +51,11 @@ export function annotatedHexDump(bytes: Uint8Array, offset: number, spans: reado
     // Marks for the spans that start in this row. A label wider than its bytes (a long name on a
     // short field) would run into the next span's mark: that mark goes on a further line instead, so
     // every span keeps its label.
-    let pending = spans.filter((s) => s.start >= row && s.start < end && s.length > 0);
+    let pending: Span[] = [];
+    while (next < ordered.length && ordered[next]!.start < end) {
+      if (ordered[next]!.start >= row) pending.push(ordered[next]!);
+      next++;
+    }
     while (pending.length > 0) {
       const deferred: Span[] = [];
       let mark = "";
@@ -69,5 +78,6 @@ export function annotatedHexDump(bytes: Uint8Array, offset: number, spans: reado
       pending = deferred;
     }
   }
+  if (shown < bytes.byteLength) lines.push(`${" ".repeat(10)}… ${bytes.byteLength - shown} more bytes (--hex-bytes 0 shows all)`);
   return lines;
 }

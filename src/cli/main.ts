@@ -19,6 +19,9 @@ import { createPaint } from "./paint.js";
 import { DEFAULT_MAX_INFLATE } from "./profiles/inflate.js";
 import { renderJson, renderText, type RenderOptions } from "./render.js";
 
+/** Hex dumps stop after this many bytes of a frame unless `--hex-bytes` says otherwise. */
+const DEFAULT_HEX_BYTES = 64 * 1024;
+
 export const HELP = `syncwire — decode and encode syncwire frames (and goim, Bilibili, Mars frames beside them)
 
 Usage:
@@ -42,7 +45,8 @@ Options:
   --json             one JSON object per line (frames, trailers, errors); bytes as hex
   --no-hex           leave out the hex dumps        --no-body   leave out decoded bodies
   --color/--no-color force colour on or off (default: on when stdout is a terminal)
-  --max-frame-size N largest frame accepted (default ${DEFAULT_MAX_FRAME_SIZE})
+  --max-frame-size N largest frame accepted (default ${DEFAULT_MAX_FRAME_SIZE}; Mars: largest bodyLength)
+  --hex-bytes N      most bytes of one frame in its hex dump (default ${DEFAULT_HEX_BYTES}; 0 for all)
   --max-inflate N    Bilibili: most bytes a compressed body may inflate to (default ${DEFAULT_MAX_INFLATE})
   --raw              encode: write bytes instead of hex
 
@@ -57,11 +61,18 @@ interface Io {
   readonly stdin: AsyncIterable<Uint8Array> & { readonly isTTY?: boolean };
 }
 
-function positiveInt(name: string, value: string | undefined, fallback: number): number {
+function positiveInt(name: string, value: string | undefined, fallback: number, max: number): number {
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} needs a positive integer, got '${value}'`);
+  // Digits only: Number() would also take "1e3", "0x10" and " 7 ".
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new UsageError(`--${name} needs an integer from 1 to ${max}, got '${value}'`);
   return n;
+}
+
+/** True when `bytes` holds a byte that pasted text never does: then the input is raw frames. */
+function hasBinaryByte(bytes: Uint8Array): boolean {
+  for (const b of bytes) if ((b < 0x20 && b !== 9 && b !== 10 && b !== 13 && b !== 11 && b !== 12) || b >= 0x7f) return true;
+  return false;
 }
 
 async function readAll(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
@@ -88,6 +99,7 @@ async function dump(args: string[], io: Io): Promise<number> {
       "no-color": { type: "boolean" },
       "max-frame-size": { type: "string" },
       "max-inflate": { type: "string" },
+      "hex-bytes": { type: "string" },
     },
   });
   if (positionals.length > 1) throw new UsageError(`dump takes one input, got ${positionals.length}`);
@@ -97,16 +109,17 @@ async function dump(args: string[], io: Io): Promise<number> {
   if (forced !== undefined && !["raw", "hex", "base64", "pcap", "pcapng"].includes(forced)) {
     throw new UsageError(`unknown input form '${forced}' (one of raw, hex, base64, pcap)`);
   }
-  const port = values.port === undefined ? undefined : positiveInt("port", values.port, 0);
-  if (port !== undefined && port > 65535) throw new UsageError(`--port must be at most 65535`);
+  const port = values.port === undefined ? undefined : positiveInt("port", values.port, 0, 65535);
   const settings: DumpSettings = {
     profile,
-    maxFrameSize: positiveInt("max-frame-size", values["max-frame-size"], DEFAULT_MAX_FRAME_SIZE),
-    maxInflate: positiveInt("max-inflate", values["max-inflate"], DEFAULT_MAX_INFLATE),
+    maxFrameSize: positiveInt("max-frame-size", values["max-frame-size"], DEFAULT_MAX_FRAME_SIZE, 0xffff_ffff),
+    // Inflated bodies are held in memory: 1 GiB is far past any real message and within what Node can allocate.
+    maxInflate: positiveInt("max-inflate", values["max-inflate"], DEFAULT_MAX_INFLATE, 1 << 30),
   };
-  if (settings.maxFrameSize! < 16 || settings.maxFrameSize! > 0xffff_ffff) throw new UsageError("--max-frame-size must be from 16 to 4294967295");
+  if (settings.maxFrameSize! < 16) throw new UsageError("--max-frame-size must be at least 16");
+  const hexBytes = values["hex-bytes"] === "0" ? 0 : positiveInt("hex-bytes", values["hex-bytes"], DEFAULT_HEX_BYTES, Number.MAX_SAFE_INTEGER);
   const color = values["no-color"] === true ? false : values.color === true ? true : io.stdout.isTTY === true;
-  const render: RenderOptions = { hex: !values["no-hex"], body: !values["no-body"], paint: createPaint(color && !values.json) };
+  const render: RenderOptions = { hex: !values["no-hex"], hexBytes, body: !values["no-body"], paint: createPaint(color && !values.json) };
   let failed = false;
   const emit = (event: DumpEvent): void => {
     if (event.type === "error") failed = true;
@@ -117,20 +130,39 @@ async function dump(args: string[], io: Io): Promise<number> {
   let bytes: Uint8Array;
   if (path === undefined || path === "-") {
     if (path === undefined && io.stdin.isTTY === true) throw new UsageError("no input: give a FILE, or '-' to read stdin");
-    // Stream stdin: decide the input form from the first chunk; raw bytes are decoded as they come.
+    // Stream stdin. The input form is decided as soon as a binary byte shows it is raw, or from the
+    // first DETECT_BYTES of text; raw bytes are then decoded as they come.
     const iterator = io.stdin[Symbol.asyncIterator]();
-    const first = await iterator.next();
-    const head = first.done === true ? new Uint8Array(0) : first.value;
+    const headParts: Uint8Array[] = [];
+    let headBytes = 0;
+    let ended = false;
+    while (headBytes < DETECT_BYTES) {
+      const next = await iterator.next();
+      if (next.done === true) {
+        ended = true;
+        break;
+      }
+      headParts.push(next.value);
+      headBytes += next.value.byteLength;
+      if (forced !== undefined || hasBinaryByte(next.value)) break;
+    }
+    const head = concatBytes(headParts);
     const kind: InputKind = (forced as InputKind | undefined) ?? detectInput(head.subarray(0, DETECT_BYTES));
+    if (port !== undefined && kind !== "pcap" && kind !== "pcapng") throw new UsageError("--port applies to captures (pcap, pcapng) only");
     const rest: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => iterator };
     if (kind === "raw") {
       const stream = createFrameStream(settings, emit);
-      if (head.byteLength > 0) stream.push(head);
-      for await (const chunk of rest) stream.push(chunk);
+      const wanted = head.byteLength === 0 || stream.push(head);
+      if (wanted && !ended) {
+        // After a fatal error nothing more can be shown: stop reading (a live link would never end).
+        for await (const chunk of rest) if (!stream.push(chunk)) break;
+      } else if (!ended) {
+        await iterator.return?.(); // let go of stdin (for a Node stream: destroy it)
+      }
       stream.end();
       return failed ? 1 : 0;
     }
-    bytes = concatBytes([head, await readAll(rest)]);
+    bytes = ended ? head : concatBytes([head, await readAll(rest)]);
   } else {
     try {
       bytes = readFileSync(path);
@@ -140,9 +172,13 @@ async function dump(args: string[], io: Io): Promise<number> {
   }
 
   const kind: InputKind = (forced as InputKind | undefined) ?? detectInput(bytes.subarray(0, DETECT_BYTES));
+  if (port !== undefined && kind !== "pcap" && kind !== "pcapng") throw new UsageError("--port applies to captures (pcap, pcapng) only");
   if (kind === "pcap" || kind === "pcapng") {
     const capture = captureStreams(bytes, port === undefined ? {} : { port });
-    if (capture.streams.length === 0) emit({ type: "stream", label: "(no TCP payload)", bytes: 0, note: `${capture.packetCount} packets, ${capture.ignoredPackets} without TCP payload` });
+    if (capture.streams.length === 0) {
+      const filter = port === undefined ? "" : `, none on port ${port}`;
+      emit({ type: "stream", label: "(no TCP payload)", bytes: 0, note: `${capture.packetCount} packets, ${capture.ignoredPackets} without TCP payload${filter}` });
+    }
     for (const s of capture.streams) {
       const note = s.gap === undefined ? undefined : `bytes missing from offset ${s.gap.offset}: ${s.gap.missing} not captured`;
       emit({ type: "stream", label: s.label, bytes: s.data.byteLength, ...(note === undefined ? {} : { note }) });
@@ -188,9 +224,10 @@ async function encode(args: string[], io: Io): Promise<number> {
 export async function run(args: string[], io: Io): Promise<number> {
   const [command, ...rest] = args;
   try {
-    if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    if (command === undefined) throw new UsageError("no command (dump or encode)");
+    if (command === "--help" || command === "-h" || command === "help") {
       io.stdout.write(HELP + "\n");
-      return command === undefined ? 2 : 0;
+      return 0;
     }
     if (rest.includes("--help") || rest.includes("-h")) {
       io.stdout.write(HELP + "\n");

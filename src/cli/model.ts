@@ -51,7 +51,8 @@ export type DecodedBody =
   | { readonly kind: "json"; readonly value: unknown }
   | { readonly kind: "text"; readonly text: string }
   | { readonly kind: "count"; readonly name: string; readonly value: number }
-  | { readonly kind: "error"; readonly code: string; readonly message: string };
+  /** The body could not be read; `offset` is where the problem starts, in the frame's space. */
+  | { readonly kind: "error"; readonly code: string; readonly message: string; readonly offset: number };
 
 /** One thing the dump reports, in order. */
 export type DumpEvent =

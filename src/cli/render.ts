@@ -8,6 +8,8 @@ import type { Paint } from "./paint.js";
 
 export interface RenderOptions {
   readonly hex: boolean;
+  /** Most bytes of one frame shown in its hex dump; 0 for all. */
+  readonly hexBytes: number;
   readonly body: boolean;
   readonly paint: Paint;
 }
@@ -68,17 +70,22 @@ function bodyLines(node: DumpNode, decoded: DecodedBody | undefined): string[] {
   }
 }
 
+/** Appends `more` indented by two spaces. A loop, not `push(...more)`: a large frame has more lines than a call may take arguments. */
+function appendIndented(lines: string[], more: readonly string[]): void {
+  for (const line of more) lines.push(`  ${line}`);
+}
+
 function nodeLines(node: DumpNode, options: RenderOptions, depth: number, withHex: boolean): string[] {
   const p = options.paint;
   const fields = node.header.map(([k, v]) => `${k}=${v}`).join(" ");
   const where = node.space === "inflated" ? `@${node.offset} (inflated)` : `@${node.offset}`;
   const version = node.versionName === undefined ? "" : ` [${node.versionName}]`;
   const lines = [`${depth === 0 ? "frame" : "└ frame"} ${where}  ${p.bold(node.name)}  ${fields}${version}`];
-  if (options.body) lines.push(...bodyLines(node, node.decoded).map((l) => `  ${l}`));
-  if (withHex && options.hex) lines.push(...annotatedHexDump(node.raw, node.space === "inflated" ? node.offset : node.offset, node.spans, p).map((l) => `  ${l}`));
+  if (options.body) appendIndented(lines, bodyLines(node, node.decoded));
+  if (withHex && options.hex) appendIndented(lines, annotatedHexDump(node.raw, node.offset, node.spans, p, options.hexBytes));
   for (const child of node.children ?? []) {
     // Batch children are already in the parent's dump (same bytes, marked); inflated ones are not.
-    lines.push(...nodeLines(child, options, depth + 1, child.space === "inflated").map((l) => `  ${l}`));
+    appendIndented(lines, nodeLines(child, options, depth + 1, child.space === "inflated"));
   }
   return lines;
 }
@@ -93,7 +100,7 @@ export function renderText(event: DumpEvent, options: RenderOptions): string {
       return nodeLines(event.node, options, 0, true).join("\n") + "\n";
     case "trailer": {
       const lines = [`trailer @${event.offset}  ${event.bytes.byteLength} bytes after the last frame${event.text === undefined ? "" : ` ${JSON.stringify(event.text)}`}`];
-      if (options.hex) lines.push(...annotatedHexDump(event.bytes, event.offset, [], p).map((l) => `  ${l}`));
+      if (options.hex) appendIndented(lines, annotatedHexDump(event.bytes, event.offset, [], p, options.hexBytes));
       return lines.join("\n") + "\n";
     }
     case "error":

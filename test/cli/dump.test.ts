@@ -7,7 +7,7 @@
 import { describe, expect, test, beforeAll } from "vitest";
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { brotliCompressSync, constants as zlibConstants } from "node:zlib";
+import { brotliCompressSync, constants as zlibConstants, deflateSync } from "node:zlib";
 import { readFixture } from "../support/fixtures.js";
 import {
   REPO,
@@ -95,7 +95,15 @@ async function goldenCase(set: string, name: string, args: string[], stdin: stri
 describe("golden output: our frames (fixtures/wire/frames.json)", () => {
   test.each(uniqueNames(wireVectors))("%s", async (name, v) => {
     const { text, json } = await goldenCase("wire", name, ["-"], v.hex + "\n");
-    expect([text.code, json.code, text.stderr, json.stderr]).toEqual([0, 0, "", ""]);
+    // These vectors test framing and carry arbitrary bodies: a body that is not its op's protobuf
+    // message is reported as an error at its offset (exit 1), and every frame is still shown.
+    const errors = ndjson(json.stdout).filter((r) => r.type === "error");
+    expect([text.code, json.code, text.stderr, json.stderr]).toEqual([errors.length > 0 ? 1 : 0, errors.length > 0 ? 1 : 0, "", ""]);
+    const bodyStarts = v.frames.map((f, i) => v.frames.slice(0, i).reduce((n, g) => n + g.packetLength, 0) + f.headerLength);
+    for (const e of errors) {
+      expect(["BAD_BODY", "EMPTY_BODY"]).toContain(e.code);
+      expect(bodyStarts.some((start, i) => (e.offset as number) >= start && (e.offset as number) <= start + v.frames[i]!.body.length / 2)).toBe(true);
+    }
     const records = frameRecords(ndjson(json.stdout));
     expect(records.map(fields)).toEqual(v.frames);
     expect(records.every((r) => r.profile === "syncwire" && r.space === "stream")).toBe(true);
@@ -327,10 +335,12 @@ const HEX_FORMS: [string, string][] = [
 
 describe("every hex form parses to the same bytes", () => {
   let reference: string;
+  let referenceCode: number;
   beforeAll(async () => {
     const raw = await runCli(["dump", "-", "--json"], SAMPLE);
-    expect(raw.code).toBe(0);
+    expect(raw.code).toBe(ndjson(raw.stdout).some((r) => r.type === "error") ? 1 : 0);
     reference = raw.stdout;
+    referenceCode = raw.code;
     expect(frameRecords(ndjson(reference))).toHaveLength(4);
   });
   test("the hexdump -C form really has a collapsed run", () => {
@@ -339,7 +349,7 @@ describe("every hex form parses to the same bytes", () => {
   test.each(HEX_FORMS)("%s", async (_name, text) => {
     const result = await runCli(["dump", "-", "--json"], text);
     expect(result.stderr).toBe("");
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(referenceCode);
     expect(result.stdout).toBe(reference);
     const bytes = await runCli(["encode", "--raw"], result.stdout);
     expect(hexOf(bytes.stdoutBytes)).toBe(hexOf(SAMPLE));
@@ -374,10 +384,10 @@ describe("streaming stdin", () => {
   test("1-byte chunks: every frame printed, offsets right, same output as one chunk", async () => {
     const whole = await runCli(["dump", "-", "--no-color"], stream);
     const bytewise = await runCli(["dump", "-", "--no-color"], chunksOf(stream, 1));
-    expect(bytewise.code).toBe(0);
+    expect(bytewise.code).toBe(whole.code);
     expect(textOffsets(bytewise.stdout)).toEqual(offsets);
     expect(bytewise.stdout).toBe(whole.stdout);
-    const json = ndjson((await runCli(["dump", "-", "--json"], chunksOf(stream, 1))).stdout);
+    const json = frameRecords(ndjson((await runCli(["dump", "-", "--json"], chunksOf(stream, 1))).stdout));
     expect(json.map((r) => r.offset)).toEqual(offsets);
     expect(json.map((r) => r.packetLength)).toEqual(frames.map((f) => f.length));
     // The hex dump's offset column counts in the stream too.
@@ -510,14 +520,16 @@ describe("bad input: clear error, right exit code, no stack trace", () => {
     const errors = errorLines(result.stdout);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/^error at byte \d+: brotli body decompresses to more than the 8388608-byte limit \(--max-inflate\) \(INFLATE_LIMIT\)$/);
-    expect(textOffsets(result.stdout)).toEqual([bomb.length]); // the AUTH_REPLY after the bomb
+    // The bomb frame itself is shown (header, bytes, the reason), then the AUTH_REPLY after it.
+    expect(textOffsets(result.stdout)).toEqual([0, bomb.length]);
     expect(elapsed).toBeLessThan(5000);
     // --max-inflate is honoured: B5 inflates to 114 bytes.
     const b5 = bytesOfHex(peerVectors.find((v) => v.name === "B5")!.hex);
     const lower = await runCli(["dump", "-", "--profile", "bilibili", "--json", "--max-inflate", "113"], b5);
     expect(lower.code).toBe(1);
-    expect(ndjson(lower.stdout)).toMatchObject([{ type: "error", code: "INFLATE_LIMIT" }]);
-    expect(ndjson(lower.stdout)[0]!.message).toContain("113-byte limit");
+    // The frame is shown whole (so encode can rebuild it), then the error at the frame.
+    expect(ndjson(lower.stdout)).toMatchObject([{ type: "frame", offset: 0, body: hexOf(b5.subarray(16)), decoded: { kind: "error", code: "INFLATE_LIMIT" } }, { type: "error", code: "INFLATE_LIMIT", offset: 0 }]);
+    expect(ndjson(lower.stdout)[1]!.message).toContain("113-byte limit");
     expect((await runCli(["dump", "-", "--profile", "bilibili", "--json", "--max-inflate", "114"], b5)).code).toBe(0);
   });
 
@@ -560,9 +572,9 @@ describe("bad input: clear error, right exit code, no stack trace", () => {
     ["an unknown profile", ["dump", "-", "--profile", "mqtt"], /unknown profile 'mqtt'.*Try 'syncwire --help'\.\n$/],
     ["an unknown input form", ["dump", "-", "--input", "yaml"], /unknown input form 'yaml'.*Try 'syncwire --help'\.\n$/],
     ["two inputs", ["dump", "a", "b"], /dump takes one input, got 2.*Try 'syncwire --help'\.\n$/],
-    ["a port out of range", ["dump", "-", "--port", "70000"], /--port must be at most 65535/],
-    ["a non-numeric limit", ["dump", "-", "--max-inflate", "lots"], /--max-inflate needs a positive integer, got 'lots'/],
-    ["a frame size limit below 16", ["dump", "-", "--max-frame-size", "8"], /--max-frame-size must be from 16/],
+    ["a port out of range", ["dump", "-", "--port", "70000"], /--port needs an integer from 1 to 65535, got '70000'/],
+    ["a non-numeric limit", ["dump", "-", "--max-inflate", "lots"], /--max-inflate needs an integer from 1 to \d+, got 'lots'/],
+    ["a frame size limit below 16", ["dump", "-", "--max-frame-size", "8"], /--max-frame-size must be at least 16/],
     ["a missing file", ["dump", "/nonexistent/capture.pcap"], /^syncwire: cannot read '\/nonexistent\/capture\.pcap': ENOENT\. Try 'syncwire --help'\.\n$/],
     ["a missing file for encode", ["encode", "/nonexistent/frames.ndjson"], /^syncwire: cannot read '\/nonexistent\/frames\.ndjson': ENOENT/],
     ["no input on a terminal", ["dump"], /no input: give a FILE, or '-' to read stdin/],
@@ -583,7 +595,7 @@ describe("bad input: clear error, right exit code, no stack trace", () => {
     expect([dumpHelp.code, dumpHelp.stdout]).toEqual([0, help.stdout]);
     const none = await runCli([]);
     expect(none.code).toBe(2);
-    expect(none.stdout).toContain("Usage:");
+    expect([none.stdout, none.stderr]).toEqual(["", "syncwire: no command (dump or encode). Try 'syncwire --help'.\n"]);
   });
 
   test("empty stdin: nothing printed, exit 0", async () => {
@@ -643,5 +655,100 @@ describe("bin/syncwire.js (spawned)", () => {
     const raw = bin(["encode", "--raw"], json.stdout);
     expect(raw.status).toBe(0);
     expect(hexOf(new Uint8Array(raw.stdout))).toBe(b4);
+  });
+});
+
+// ─── Hostile inputs that once cost minutes, gigabytes or the frames around them ──────────────────────
+
+describe("hostile inputs stay cheap and lose nothing", () => {
+  const frame = (op: number, body: Uint8Array, version = 1): Uint8Array => {
+    const out = new Uint8Array(16 + body.length);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, out.length);
+    view.setUint16(4, 16);
+    view.setUint16(6, version);
+    view.setUint32(8, op);
+    out.set(body, 16);
+    return out;
+  };
+  const heartbeat = bytesOfHex("00000010001000010000000200000001");
+
+  test("a 1 MiB BATCH of 65,535 empty frames: every child listed, the hex dump capped", async () => {
+    const children = concatBytes(Array.from({ length: 65_535 }, () => heartbeat));
+    const batch = frame(9, children);
+    const result = await runCli(["dump", "-", "--no-color"], batch);
+    expectNoStackTrace(result);
+    expect(result.code).toBe(0);
+    expect(result.stdout.match(/^ {2}└ frame @/gm)).toHaveLength(65_535);
+    expect(result.stdout).toContain(`… ${batch.length - 64 * 1024} more bytes (--hex-bytes 0 shows all)`);
+  });
+
+  test("JSON nested 5,000 deep is shown as text, and the next frame still comes", async () => {
+    const deep = new TextEncoder().encode("[".repeat(5000) + "]".repeat(5000));
+    const result = await runCli(["dump", "-", "--json"], concatBytes([frame(1000, deep), heartbeat]));
+    expectNoStackTrace(result);
+    expect(result.code).toBe(0);
+    const records = frameRecords(ndjson(result.stdout));
+    expect(records.map((r) => r.name)).toEqual(["APPLICATION(1000)", "HEARTBEAT"]);
+    expect((records[0]!.decoded as { kind: string }).kind).toBe("text");
+  });
+
+  test("Bilibili: garbage is an error (exit 1), not a trailer; only a short tail is a trailer", async () => {
+    const garbage = Uint8Array.from({ length: 1000 }, (_, i) => (i * 97 + 31) & 0xff);
+    const bad = await runCli(["dump", "-", "--profile", "bilibili", "--json", "--input", "raw"], garbage);
+    expect(bad.code).toBe(1);
+    expect(ndjson(bad.stdout).map((r) => r.type)).toEqual(["error"]);
+    const b4 = bytesOfHex(peerVectors.find((v) => v.name === "B4")!.hex);
+    const longTail = concatBytes([b4, new TextEncoder().encode(" and then some more")]);
+    const long = await runCli(["dump", "-", "--profile", "bilibili", "--json", "--input", "raw"], longTail);
+    expect(long.code).toBe(1);
+    expect(ndjson(long.stdout).map((r) => r.type)).toEqual(["frame", "error"]);
+  });
+
+  test("a frame whose compressed body cannot be read is still shown whole, so encode rebuilds the input", async () => {
+    const json = (text: string): Uint8Array => frame(5, new TextEncoder().encode(text), 0);
+    const notFrames = frame(5, new Uint8Array(deflateSync(Buffer.from("hello world, not frames"))), 2);
+    const input = concatBytes([json('{"a":1}'), notFrames, json('{"b":2}')]);
+    const dumped = await runCli(["dump", "-", "--profile", "bilibili", "--json", "--input", "raw"], input);
+    expect(dumped.code).toBe(1);
+    const records = ndjson(dumped.stdout);
+    expect(records.map((r) => [r.type, r.offset])).toEqual([["frame", 0], ["frame", 23], ["error", 23], ["frame", 23 + notFrames.length]]);
+    const encoded = await runCli(["encode", "--raw"], dumped.stdout);
+    expect(hexOf(encoded.stdoutBytes)).toBe(hexOf(input));
+  });
+
+  test("a malformed BATCH body under the syncwire profile is an error at its stream offset", async () => {
+    // A HEARTBEAT, then a BATCH whose body is one inner header claiming 5 bytes.
+    const batch = bytesOfHex("000000180010000100000009000000000000000500100001");
+    const result = await runCli(["dump", "-", "--json"], concatBytes([heartbeat, batch]));
+    expect(result.code).toBe(1);
+    expect(ndjson(result.stdout).filter((r) => r.type === "error")).toMatchObject([{ code: "BAD_PACKET_LENGTH", offset: 16 + 16 }]);
+  });
+
+  test("after a fatal error on stdin no more input is read (a live link must not keep the CLI alive)", async () => {
+    let pulled = 0;
+    const bad = bytesOfHex("00000003001000010000000100000001");
+    const result = await runCli(["dump", "-"], [heartbeat, bad, heartbeat, heartbeat, heartbeat], { beforeChunk: (i) => void (pulled = i + 1) });
+    expect(result.code).toBe(1);
+    expect(pulled).toBeLessThanOrEqual(3);
+  });
+
+  test("a hexdump -C '*' line cannot expand past 256 MiB", async () => {
+    const text = "00000000  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n*\n7ffffff0\n";
+    const result = await runCli(["dump", "-"], text);
+    expectNoStackTrace(result);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/repeat expands to \d+ bytes.*\(BAD_HEX at line 3, column 1\)\n$/);
+  });
+
+  test.each([
+    ["--port with an input that is not a capture", ["dump", "-", "--port", "5000"], /--port applies to captures/],
+    ["a limit written as 1e3", ["dump", "-", "--max-frame-size", "1e3"], /--max-frame-size needs an integer/],
+    ["a port written in hex", ["dump", "-", "--port", "0x10"], /--port needs an integer/],
+    ["an inflate limit past 1 GiB", ["dump", "-", "--max-inflate", "9007199254740991"], /--max-inflate needs an integer from 1 to 1073741824/],
+  ])("usage error: %s", async (_name, args, message) => {
+    const result = await runCli(args, heartbeat);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
   });
 });

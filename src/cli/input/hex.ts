@@ -71,6 +71,9 @@ function detectHexForm(lines: readonly string[]): HexForm {
  * A growing byte buffer that doubles: each byte is written once, plus O(log n) regrowth copies.
  * Internal.
  */
+/** Most bytes a `hexdump -C` text may expand to through `*` repeats (256 MiB). */
+export const MAX_EXPANDED_BYTES = 256 * 1024 * 1024;
+
 class ByteSink {
   private buffer: Uint8Array;
   length = 0;
@@ -235,6 +238,13 @@ function readHexdump(lines: readonly string[], out: ByteSink): void {
           `offset 0x${offsetText} after '*' is not a whole number of repeated ${previous.size}-byte lines`,
           { line, column: offsetColumn },
         );
+      }
+      // Three lines of text can claim gigabytes: a repeat past the cap is refused before it is expanded.
+      if (out.length + missing > MAX_EXPANDED_BYTES) {
+        throw new CliInputError("BAD_HEX", `'*' repeat expands to ${out.length + missing} bytes, more than the ${MAX_EXPANDED_BYTES} a hex dump may describe`, {
+          line,
+          column: offsetColumn,
+        });
       }
       out.repeat(previous.start, previous.size, missing / previous.size);
       pendingRepeat = undefined;
