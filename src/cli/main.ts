@@ -186,6 +186,10 @@ async function dump(args: string[], io: Io): Promise<number> {
       stream.push(s.data);
       stream.end(s.data);
     }
+    if (capture.truncated !== undefined) {
+      const cut = capture.truncated;
+      emit({ type: "error", offset: cut.offset, code: cut.code, message: cut.message.replace(/\s*\([A-Z_]+ at byte \d+\)$/, "") });
+    }
     return failed ? 1 : 0;
   }
   const data = kind === "hex" ? parseHex(text(bytes)) : kind === "base64" ? parseBase64(text(bytes)) : bytes;

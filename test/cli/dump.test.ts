@@ -533,7 +533,7 @@ describe("bad input: clear error, right exit code, no stack trace", () => {
     expect((await runCli(["dump", "-", "--profile", "bilibili", "--json", "--max-inflate", "114"], b5)).code).toBe(0);
   });
 
-  test("a pcap with a cut-off record, on stdin: one line naming the record's offset, exit 1", async () => {
+  test("a pcap with a cut-off record, on stdin: the frames before the cut, then the cut at its offset, exit 1", async () => {
     const file = new Uint8Array(readFileSync(repoPath("fixtures/pcap/exchange.pcap")));
     // Walk the records (24-byte file header; each record: 16-byte header, incl_len at +8, LE).
     const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
@@ -541,11 +541,18 @@ describe("bad input: clear error, right exit code, no stack trace", () => {
     for (let at = 24; at < file.length; at += 16 + view.getUint32(at + 8, true)) starts.push(at);
     const cutRecord = starts[Math.floor(starts.length / 2)]!;
     const cut = file.subarray(0, cutRecord + 16 + 10); // 10 bytes into the record's data
-    const result = await runCli(["dump", "-"], chunksOf(cut, 4096));
+    const result = await runCli(["dump", "-", "--json"], chunksOf(cut, 4096));
     expectNoStackTrace(result);
     expect(result.code).toBe(1);
-    expect(result.stdout).toBe("");
-    expect(result.stderr).toMatch(new RegExp(`^syncwire: .*\\(CAPTURE_TRUNCATED at byte ${cutRecord}\\)\\n$`));
+    expect(result.stderr).toBe("");
+    const records = ndjson(result.stdout);
+    // Half the records made it: the HELLO of the first connection, at least, is decoded.
+    expect(frameRecords(records).some((r) => r.name === "HELLO")).toBe(true);
+    expect(records.at(-1)).toMatchObject({ type: "error", code: "CAPTURE_TRUNCATED", offset: cutRecord });
+    // Nothing cut into a capture before its first whole record: still one line on stderr.
+    const early = await runCli(["dump", "-"], file.subarray(0, 24 + 16 + 3));
+    expect(early.code).toBe(1);
+    expect(early.stderr).toMatch(/^syncwire: .*\(CAPTURE_TRUNCATED at byte 24\)\n$/);
   });
 
   test.each([

@@ -265,9 +265,14 @@ describe("pcapng built by hand", () => {
 });
 
 describe("cut-off and malformed captures", () => {
+  /** The error a cut capture reports: thrown before the first whole packet, else returned with the packets before the cut. */
   const errorOf = (bytes: Uint8Array): CliInputError => {
     try {
-      captureStreams(bytes);
+      const result = captureStreams(bytes);
+      if (result.truncated !== undefined) {
+        expect(result.packetCount).toBeGreaterThan(0);
+        return result.truncated;
+      }
     } catch (error) {
       expect(error).toBeInstanceOf(CliInputError);
       return error as CliInputError;
@@ -287,6 +292,9 @@ describe("cut-off and malformed captures", () => {
     expect(error.code).toBe("CAPTURE_TRUNCATED");
     expect(error.offset).toBe(inside.start);
     expect(error.message).toMatch(/at byte \d+/);
+    // The records before the cut are kept.
+    const kept = records.filter((r) => r.end <= cut).length;
+    if (kept > 0) expect(captureStreams(file.subarray(0, cut)).packetCount).toBe(kept);
   });
   test("a pcapng cut inside a block: CAPTURE_TRUNCATED, never a RangeError", () => {
     const file = fixture("exchange.pcapng");

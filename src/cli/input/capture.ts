@@ -3,6 +3,7 @@
  * per-direction byte streams (`tcp-reassembly.ts`). The `dump` command decodes each stream as a frame
  * stream.
  */
+import type { CliInputError } from "./errors.js";
 import { readCapture } from "./pcap.js";
 import { tcpSegmentOf, type TcpSegment } from "./packets.js";
 import { reassembleTcp, type ReassembleOptions, type TcpStream } from "./tcp-reassembly.js";
@@ -16,6 +17,8 @@ export interface CaptureStreams {
   readonly ignoredPackets: number;
   /** One entry per connection direction with payload, in capture order (see `reassembleTcp`). */
   readonly streams: TcpStream[];
+  /** Set when the file was cut off mid-record: the streams hold the packets before the cut. */
+  readonly truncated?: CliInputError;
 }
 
 /**
@@ -38,5 +41,6 @@ export function captureStreams(bytes: Uint8Array, options: ReassembleOptions = {
     packetCount: capture.packets.length,
     ignoredPackets: ignored,
     streams: reassembleTcp(segments, options),
+    ...(capture.truncated === undefined ? {} : { truncated: capture.truncated }),
   };
 }

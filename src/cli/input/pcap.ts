@@ -57,6 +57,12 @@ export interface Capture {
   readonly format: "pcap" | "pcapng";
   /** Packets in file order; their `data` are views into the input. */
   readonly packets: CapturedPacket[];
+  /**
+   * Set when the file ends inside a record or block after at least one whole packet: the packets
+   * before the cut are still returned, and this error (CAPTURE_TRUNCATED, with the cut record's offset)
+   * says where it stopped.
+   */
+  readonly truncated?: CliInputError;
 }
 
 const PCAP_HEADER = 24;
@@ -81,15 +87,24 @@ export function readCapture(bytes: Uint8Array): Capture {
   if (bytes.byteLength >= 4) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const magic = view.getUint32(0);
-    if (magic === BLOCK_SHB) return { format: "pcapng", packets: readPcapng(bytes, view) };
-    if (magic === 0xa1b2c3d4 || magic === 0xd4c3b2a1 || magic === 0xa1b23c4d || magic === 0x4d3cb2a1) {
-      return { format: "pcap", packets: readPcap(bytes, view) };
+    const format = magic === BLOCK_SHB ? "pcapng" : magic === 0xa1b2c3d4 || magic === 0xd4c3b2a1 || magic === 0xa1b23c4d || magic === 0x4d3cb2a1 ? "pcap" : undefined;
+    if (format !== undefined) {
+      const packets: CapturedPacket[] = [];
+      try {
+        if (format === "pcapng") readPcapng(bytes, view, packets);
+        else readPcap(bytes, view, packets);
+      } catch (error) {
+        // A capture cut off mid-record (a copy taken while tcpdump still ran): keep what came before.
+        if (error instanceof CliInputError && error.code === "CAPTURE_TRUNCATED" && packets.length > 0) return { format, packets, truncated: error };
+        throw error;
+      }
+      return { format, packets };
     }
   }
   throw new CliInputError("NOT_A_CAPTURE", "not a pcap or pcapng file (no magic number at the start)", { offset: 0 });
 }
 
-function readPcap(bytes: Uint8Array, view: DataView): CapturedPacket[] {
+function readPcap(bytes: Uint8Array, view: DataView, packets: CapturedPacket[]): void {
   const magicBE = view.getUint32(0, false);
   const little = magicBE === 0xd4c3b2a1 || magicBE === 0x4d3cb2a1;
   const nanos = magicBE === 0xa1b23c4d || magicBE === 0x4d3cb2a1;
@@ -98,7 +113,6 @@ function readPcap(bytes: Uint8Array, view: DataView): CapturedPacket[] {
     throw new CliInputError("CAPTURE_TRUNCATED", `pcap file header needs ${PCAP_HEADER} bytes, the file has ${length}`, { offset: 0 });
   }
   const linkType = view.getUint32(20, little) & 0xffff; // upper bits carry FCS information
-  const packets: CapturedPacket[] = [];
   let at = PCAP_HEADER;
   while (at < length) {
     if (length - at < PCAP_RECORD_HEADER) {
@@ -133,7 +147,6 @@ function readPcap(bytes: Uint8Array, view: DataView): CapturedPacket[] {
     });
     at = dataOffset + included;
   }
-  return packets;
 }
 
 interface PcapngInterface {
@@ -143,9 +156,8 @@ interface PcapngInterface {
   readonly unitsPerSecond: bigint;
 }
 
-function readPcapng(bytes: Uint8Array, view: DataView): CapturedPacket[] {
+function readPcapng(bytes: Uint8Array, view: DataView, packets: CapturedPacket[]): void {
   const length = bytes.byteLength;
-  const packets: CapturedPacket[] = [];
   let little = true;
   let interfaces: PcapngInterface[] = [];
   let at = 0;
@@ -256,7 +268,6 @@ function readPcapng(bytes: Uint8Array, view: DataView): CapturedPacket[] {
     }
     at += total;
   }
-  return packets;
 }
 
 function interfaceOf(interfaces: readonly PcapngInterface[], id: number, offset: number): PcapngInterface {
