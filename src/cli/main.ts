@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DEFAULT_MAX_FRAME_SIZE } from "../wire/header.js";
 import { concatBytes } from "./concat.js";
-import { PROFILES, createFrameStream, type DumpSettings, type Profile } from "./dump.js";
+import { PROFILES, createFrameStream, type DumpSettings, type FrameStream, type Profile } from "./dump.js";
 import { EncodeInputError, encodeRecords } from "./encode-command.js";
 import { captureStreams } from "./input/capture.js";
 import { parseBase64 } from "./input/base64.js";
@@ -56,7 +56,13 @@ Exit status: 0 all frames decoded, 1 malformed input (reported with its byte off
 class UsageError extends Error {}
 
 interface Io {
-  readonly stdout: { write(text: string | Uint8Array): unknown; readonly isTTY?: boolean };
+  readonly stdout: {
+    write(text: string | Uint8Array): unknown;
+    readonly isTTY?: boolean;
+    /** A Node stream's backpressure signal: when true, output waits for "drain" before reading on. */
+    readonly writableNeedDrain?: boolean;
+    once?(event: "drain", listener: () => void): unknown;
+  };
   readonly stderr: { write(text: string): unknown };
   readonly stdin: AsyncIterable<Uint8Array> & { readonly isTTY?: boolean };
 }
@@ -82,6 +88,24 @@ async function readAll(source: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
 }
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
+
+/** Input held in memory is decoded in slices of this size, so output can drain between them. */
+const FEED_BYTES = 64 * 1024;
+
+/** Waits while stdout is full: a large input's output is written as it is made, not held in memory. */
+async function drained(io: Io): Promise<void> {
+  const out = io.stdout;
+  if (out.writableNeedDrain === true && out.once !== undefined) await new Promise<void>((resolve) => out.once!("drain", resolve));
+}
+
+/** Pushes `data` through `stream` slice by slice (views, no copy), letting stdout drain in between. */
+async function feed(stream: FrameStream, data: Uint8Array, io: Io): Promise<void> {
+  for (let at = 0; at < data.byteLength; at += FEED_BYTES) {
+    if (!stream.push(data.subarray(at, at + FEED_BYTES))) break;
+    await drained(io);
+  }
+  stream.end(data);
+}
 
 /** Runs `syncwire dump`; returns the exit status. */
 async function dump(args: string[], io: Io): Promise<number> {
@@ -155,7 +179,10 @@ async function dump(args: string[], io: Io): Promise<number> {
       const wanted = head.byteLength === 0 || stream.push(head);
       if (wanted && !ended) {
         // After a fatal error nothing more can be shown: stop reading (a live link would never end).
-        for await (const chunk of rest) if (!stream.push(chunk)) break;
+        for await (const chunk of rest) {
+          if (!stream.push(chunk)) break;
+          await drained(io);
+        }
       } else if (!ended) {
         await iterator.return?.(); // let go of stdin (for a Node stream: destroy it)
       }
@@ -182,9 +209,7 @@ async function dump(args: string[], io: Io): Promise<number> {
     for (const s of capture.streams) {
       const note = s.gap === undefined ? undefined : `bytes missing from offset ${s.gap.offset}: ${s.gap.missing} not captured`;
       emit({ type: "stream", label: s.label, bytes: s.data.byteLength, ...(note === undefined ? {} : { note }) });
-      const stream = createFrameStream(settings, emit, s.label);
-      stream.push(s.data);
-      stream.end(s.data);
+      await feed(createFrameStream(settings, emit, s.label), s.data, io);
     }
     if (capture.truncated !== undefined) {
       const cut = capture.truncated;
@@ -193,9 +218,7 @@ async function dump(args: string[], io: Io): Promise<number> {
     return failed ? 1 : 0;
   }
   const data = kind === "hex" ? parseHex(text(bytes)) : kind === "base64" ? parseBase64(text(bytes)) : bytes;
-  const stream = createFrameStream(settings, emit);
-  stream.push(data);
-  stream.end(data);
+  await feed(createFrameStream(settings, emit), data, io);
   return failed ? 1 : 0;
 }
 

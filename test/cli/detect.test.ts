@@ -22,6 +22,8 @@ describe("detectInput", () => {
     ["other text", "hello, world!", "raw"],
     ["hex with a typo (the parser then says where)", "00000010 00100001 00000002 0000000g", "hex"],
     ["0x hex with a stray letter", "0x00, 0x00, 0x00, 0x1z, 0x00, 0x10", "hex"],
+    ["unpadded base64 of a heartbeat (mostly hex digits)", "AAAAEAAQAAEAAAACAAAAAQ", "base64"],
+    ["hex after a UTF-8 byte order mark", "\ufeff00000010001000010000000200000001", "hex"],
     ["empty", new Uint8Array(0), "raw"],
   ] as const)("%s → %s", (_name, input, kind) => {
     expect(detectInput(input)).toBe(kind);

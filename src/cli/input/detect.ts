@@ -34,6 +34,25 @@ export function captureMagic(head: Uint8Array): "pcap" | "pcapng" | undefined {
   }
 }
 
+/** The first bytes (up to 24) that `text` decodes to as base64, either alphabet; empty if it does not. */
+function decodeBase64Prefix(text: string): Uint8Array {
+  const dense = text.replace(/\s/g, "").replace(/-/g, "+").replace(/_/g, "/").replace(/=+$/, "").slice(0, 32);
+  try {
+    return Uint8Array.from(atob(dense.slice(0, dense.length - (dense.length % 4))), (c) => c.charCodeAt(0));
+  } catch {
+    return new Uint8Array(0);
+  }
+}
+
+/** A 16-byte-header frame (a length from 16 to 16 MiB, headerLength ≥ 16), a Mars frame, or a capture. */
+function startsLikeFrame(bytes: Uint8Array): boolean {
+  if (captureMagic(bytes) !== undefined) return true;
+  if (bytes.byteLength < 8) return false;
+  const first = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
+  const second = (bytes[4]! << 8) | bytes[5]!;
+  return (first >= 16 && first <= 1 << 24 && second >= 16) || first === 20; // 20: Mars's headLength
+}
+
 function looksLikeMistypedHex(stripped: string): boolean {
   const dense = stripped.replace(/[\s,:;]/g, "");
   if (dense.length === 0 || dense.includes("=")) return false;
@@ -53,7 +72,9 @@ function isTextByte(byte: number): boolean {
  * @returns the guessed {@link InputKind}; never throws. The guess is a heuristic: `--input` overrides.
  */
 export function detectInput(head: Uint8Array | string): InputKind {
-  const bytes = typeof head === "string" ? new TextEncoder().encode(head.slice(0, DETECT_BYTES)) : head.subarray(0, DETECT_BYTES);
+  let bytes = typeof head === "string" ? new TextEncoder().encode(head.slice(0, DETECT_BYTES)) : head.subarray(0, DETECT_BYTES);
+  // A UTF-8 byte order mark (editors on Windows add one) says nothing about the form.
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
   const capture = captureMagic(bytes);
   if (capture !== undefined) return capture;
   for (const byte of bytes) if (!isTextByte(byte)) return "raw";
@@ -66,6 +87,9 @@ export function detectInput(head: Uint8Array | string): InputKind {
   // letter cases or ends in "=" padding): let the hex parser say where the typo is, rather than decode
   // it as base64 or raw and report "frame too large". Printable text cannot be raw frames in practice (a
   // first byte ≥ 0x20 claims ≥ 512 MiB).
+  // Unpadded base64 of frames can be mostly hex digits too ("AAAAEAAQAAEAAAACAAAAAQ"): when the text
+  // decodes as base64 to something that starts like a frame or a capture, it is base64.
+  if (/^[A-Za-z0-9+/\-_=\s]*$/.test(text) && startsLikeFrame(decodeBase64Prefix(text))) return "base64";
   if (looksLikeMistypedHex(stripped)) return "hex";
   if (/^[A-Za-z0-9+/\-_=\s]*$/.test(text)) return "base64";
   return "raw";
