@@ -14,7 +14,7 @@ import { Op, opName } from "../wire/ops.js";
 import { classifyTextBody } from "./profiles/body.js";
 import { MARS_HEADER_SIZE, marsFrameName, type MarsFrame } from "./profiles/mars.js";
 import type { FrameNode, NodeBody } from "./profiles/tree.js";
-import { rawOf, type DecodedBody, type DumpNode, type Span } from "./model.js";
+import { MAX_CHILDREN, rawOf, type DecodedBody, type DumpNode, type Span } from "./model.js";
 
 function headerFields(frame: Frame): [string, number][] {
   return [
@@ -118,12 +118,12 @@ export function describeSyncwire(frame: Frame, offset: number, depth = 0): DumpN
     const spans = headerSpans(frame, 0, false);
     const children: DumpNode[] = [];
     let at = frame.headerLength;
-    for (const child of inner) {
+    for (const child of inner.length > MAX_CHILDREN ? inner.slice(0, MAX_CHILDREN) : inner) {
       children.push(describeSyncwire(child, offset + at, depth + 1));
-      spans.push(...headerSpans(child, at, true));
+      for (const span of headerSpans(child, at, true)) spans.push(span);
       at += child.packetLength;
     }
-    return { ...base, spans, children };
+    return { ...base, spans, children, ...(inner.length > MAX_CHILDREN ? { moreChildren: inner.length - MAX_CHILDREN } : {}) };
   }
   const decoded = syncwireBody(frame, offset);
   return { ...base, spans: headerSpans(frame, 0, true), ...(decoded === undefined ? {} : { decoded }) };
@@ -179,16 +179,20 @@ export function fromProfileNode(node: FrameNode, profile: "goim" | "bilibili", s
     raw: rawOf(frame.body, frame.headerLength),
     ...(decoded === undefined ? {} : { decoded }),
   };
+  const shown = body.kind === "batch" || body.kind === "compressed" ? body.children.slice(0, MAX_CHILDREN) : [];
+  const more = body.kind === "batch" || body.kind === "compressed" ? body.children.length - shown.length : 0;
+  const moreChildren = more > 0 ? { moreChildren: more } : {};
   if (body.kind === "batch") {
     const spans = headerSpans(frame, spanBase, false);
-    for (const child of body.children) spans.push(...headerSpans(child.frame, spanBase + child.offset - node.offset, true));
-    return { ...common, spans, children: body.children.map((c) => fromProfileNode(c, profile)) };
+    for (const child of shown) for (const span of headerSpans(child.frame, spanBase + child.offset - node.offset, true)) spans.push(span);
+    return { ...common, spans, children: shown.map((c) => fromProfileNode(c, profile)), ...moreChildren };
   }
   if (body.kind === "compressed") {
     return {
       ...common,
       spans: headerSpans(frame, spanBase, true),
-      children: body.children.map((c) => fromProfileNode(c, profile)),
+      children: shown.map((c) => fromProfileNode(c, profile)),
+      ...moreChildren,
       compressed: { algorithm: body.algorithm, inflated: body.inflated },
     };
   }

@@ -37,6 +37,8 @@ export interface DumpNode {
   readonly decoded?: DecodedBody;
   /** Inner frames of a batch (same byte space) or of a compressed body (inflated space). */
   readonly children?: readonly DumpNode[];
+  /** Inner frames beyond those in `children`, counted but not described (see `MAX_CHILDREN`). */
+  readonly moreChildren?: number;
   /** For a compressed body: the algorithm and the inflated bytes the children live in. */
   readonly compressed?: { readonly algorithm: string; readonly inflated: Uint8Array };
 }
@@ -60,6 +62,13 @@ export type DumpEvent =
   | { readonly type: "frame"; readonly node: DumpNode; readonly stream?: string }
   | { readonly type: "trailer"; readonly offset: number; readonly bytes: Uint8Array; readonly text?: string; readonly stream?: string }
   | { readonly type: "error"; readonly offset: number | undefined; readonly code: string; readonly message: string; readonly stream?: string };
+
+/**
+ * Inner frames described per batch or compressed body. 8 KiB of zlib can inflate to half a million empty
+ * frames; past this many the rest is counted, not described or printed (the parent's bytes, which
+ * `encode` uses, are always complete).
+ */
+export const MAX_CHILDREN = 65_536;
 
 /** The bytes a frame occupies, from its body view (header and body are contiguous in every decoder). */
 export function rawOf(body: Uint8Array, headerLength: number): Uint8Array {

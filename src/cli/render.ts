@@ -87,6 +87,7 @@ function nodeLines(node: DumpNode, options: RenderOptions, depth: number, withHe
     // Batch children are already in the parent's dump (same bytes, marked); inflated ones are not.
     appendIndented(lines, nodeLines(child, options, depth + 1, child.space === "inflated"));
   }
+  if (node.moreChildren !== undefined) lines.push(`  … ${node.moreChildren} more inner frames not shown`);
   return lines;
 }
 
@@ -117,6 +118,7 @@ function nodeJson(node: DumpNode): Record<string, unknown> {
   if (node.decoded !== undefined) out.decoded = node.decoded;
   if (node.compressed !== undefined) out.compressed = { algorithm: node.compressed.algorithm, inflated: toHex(node.compressed.inflated) };
   if (node.children !== undefined) out.children = node.children.map(nodeJson);
+  if (node.moreChildren !== undefined) out.moreChildren = node.moreChildren;
   return out;
 }
 

@@ -690,6 +690,19 @@ describe("hostile inputs stay cheap and lose nothing", () => {
     expect(result.stdout).toContain(`… ${batch.length - 64 * 1024} more bytes (--hex-bytes 0 shows all)`);
   });
 
+  test("past 65,536 inner frames the rest are counted, not described; encode still rebuilds every byte", async () => {
+    const batch = frame(9, concatBytes(Array.from({ length: 65_537 }, () => heartbeat)));
+    const dumped = await runCli(["dump", "-", "--json"], batch);
+    expect(dumped.code).toBe(0);
+    const [record] = frameRecords(ndjson(dumped.stdout));
+    expect((record!.children as unknown[]).length).toBe(65_536);
+    expect(record!.moreChildren).toBe(1);
+    const encoded = await runCli(["encode", "--raw"], dumped.stdout);
+    expect(hexOf(encoded.stdoutBytes)).toBe(hexOf(batch));
+    const text = await runCli(["dump", "-", "--no-hex"], batch);
+    expect(text.stdout).toContain("  … 1 more inner frames not shown\n");
+  });
+
   test("JSON nested 5,000 deep is shown as text, and the next frame still comes", async () => {
     const deep = new TextEncoder().encode("[".repeat(5000) + "]".repeat(5000));
     const result = await runCli(["dump", "-", "--json"], concatBytes([frame(1000, deep), heartbeat]));
