@@ -692,14 +692,15 @@ describe("hostile inputs stay cheap and lose nothing", () => {
 
   test("past 65,536 inner frames the rest are counted, not described; encode still rebuilds every byte", async () => {
     const batch = frame(9, concatBytes(Array.from({ length: 65_537 }, () => heartbeat)));
-    const dumped = await runCli(["dump", "-", "--json"], batch);
+    // 65,537 × 16 + 16 bytes is just over the default 1 MiB limit.
+    const dumped = await runCli(["dump", "-", "--json", "--max-frame-size", "2000000"], batch);
     expect(dumped.code).toBe(0);
     const [record] = frameRecords(ndjson(dumped.stdout));
     expect((record!.children as unknown[]).length).toBe(65_536);
     expect(record!.moreChildren).toBe(1);
     const encoded = await runCli(["encode", "--raw"], dumped.stdout);
     expect(hexOf(encoded.stdoutBytes)).toBe(hexOf(batch));
-    const text = await runCli(["dump", "-", "--no-hex"], batch);
+    const text = await runCli(["dump", "-", "--no-hex", "--max-frame-size", "2000000"], batch);
     expect(text.stdout).toContain("  … 1 more inner frames not shown\n");
   });
 
