@@ -174,19 +174,10 @@ export class FrameDecoder {
     const base = this.#streamOffset;
     try {
       // Small chunks in the middle of a straddling frame (a slow link, a 7-byte trickle) only extend it.
-      if (this.#state === SMALL) {
-        const fill = this.#regionFill;
-        if (length < this.#packetLength - fill) {
-          const slab = this.#slabBytes;
-          const to = this.#regionOffset + fill;
-          if (length < SMALL_COPY) for (let i = 0; i < length; i++) slab[to + i] = chunk[i]!;
-          else slab.set(chunk, to);
-          this.#regionFill = fill + length;
-          this.#copiedBytes += length;
-          if (fill < CHECKED_BYTES) this.#checkRegionHeader(fill + length);
-          this.#streamOffset = base + length;
-          return frames;
-        }
+      if (this.#state === SMALL && length < this.#packetLength - this.#regionFill) {
+        this.#appendSmall(chunk, 0, length, true);
+        this.#streamOffset = base + length;
+        return frames;
       }
       if (this.#state === LARGE && length < this.#packetLength - this.#piecesBytes) {
         this.#pieces.push(chunk);

@@ -74,6 +74,25 @@ export function frameAt(bytes: Uint8Array, buffer: ArrayBufferLike, byteOffset: 
 }
 
 /**
+ * Checks that a whole, valid frame starts at `at`: its header (in wire order) and that all
+ * `packetLength` bytes are there. The one check behind `decodeFrame`, `decodeFrames` and `splitBatch`.
+ * @returns its packetLength.
+ * @throws FrameError for a bad header field, or TRUNCATED (at the frame, `errorBase + at`).
+ */
+function wholeFrameAt(bytes: Uint8Array, at: number, limits: DecodeLimits, errorBase: number): number {
+  const left = bytes.byteLength - at;
+  checkHeaderPrefix(bytes, at, left < HEADER_SIZE ? left : HEADER_SIZE, limits, errorBase);
+  if (left < HEADER_SIZE) {
+    throw new FrameError("TRUNCATED", errorBase + at, `a frame needs ${HEADER_SIZE} header bytes, ${left} left`);
+  }
+  const packetLength = readU32(bytes, at);
+  if (left < packetLength) {
+    throw new FrameError("TRUNCATED", errorBase + at, `frame of ${packetLength} bytes cut off after ${left}`);
+  }
+  return packetLength;
+}
+
+/**
  * Decodes exactly one whole frame.
  * @returns a `Frame` whose `extension` and `body` are views of `bytes` (no copy).
  * @throws FrameError BAD_PACKET_LENGTH / FRAME_TOO_LARGE / BAD_HEADER_LENGTH / UNSUPPORTED_VERSION for a
@@ -81,16 +100,8 @@ export function frameAt(bytes: Uint8Array, buffer: ArrayBufferLike, byteOffset: 
  * @throws RangeError for invalid options.
  */
 export function decodeFrame(bytes: Uint8Array, options?: DecodeOptions): Frame {
-  const limits = resolveDecodeOptions(options);
   const length = bytes.byteLength;
-  checkHeaderPrefix(bytes, 0, length < HEADER_SIZE ? length : HEADER_SIZE, limits, 0);
-  if (length < HEADER_SIZE) {
-    throw new FrameError("TRUNCATED", 0, `a frame needs ${HEADER_SIZE} header bytes, got ${length}`);
-  }
-  const packetLength = readU32(bytes, 0);
-  if (length < packetLength) {
-    throw new FrameError("TRUNCATED", 0, `frame of ${packetLength} bytes cut off after ${length}`);
-  }
+  const packetLength = wholeFrameAt(bytes, 0, resolveDecodeOptions(options), 0);
   if (length > packetLength) {
     throw new FrameError("TRAILING_BYTES", packetLength, `${length - packetLength} bytes follow the ${packetLength}-byte frame`);
   }
@@ -130,14 +141,7 @@ export function decodeFramesWith(
     const left = length - at;
     let packetLength: number;
     try {
-      checkHeaderPrefix(bytes, at, left < HEADER_SIZE ? left : HEADER_SIZE, limits, errorBase);
-      if (left < HEADER_SIZE) {
-        throw new FrameError("TRUNCATED", errorBase + at, `a frame needs ${HEADER_SIZE} header bytes, ${left} left`);
-      }
-      packetLength = readU32(bytes, at);
-      if (left < packetLength) {
-        throw new FrameError("TRUNCATED", errorBase + at, `frame of ${packetLength} bytes cut off after ${left}`);
-      }
+      packetLength = wholeFrameAt(bytes, at, limits, errorBase);
     } catch (error) {
       // In message mode whatever cannot be read as a whole frame is the trailer (Bilibili's echo).
       if (allowTrailer) return { frames, trailer: viewOf(bytes, at, left) };
