@@ -8,7 +8,7 @@ import { describe, expect, test, beforeAll } from "vitest";
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { brotliCompressSync, constants as zlibConstants, deflateSync } from "node:zlib";
-import { readFixture } from "../support/fixtures.js";
+import { readFixture, type FrameFields } from "../support/fixtures.js";
 import {
   REPO,
   bytesOfHex,
@@ -23,15 +23,6 @@ import {
   type CliResult,
 } from "./support.js";
 
-interface FrameFields {
-  packetLength: number;
-  headerLength: number;
-  version: number;
-  op: number;
-  seq: number;
-  extension: string;
-  body: string;
-}
 interface WireVector {
   name: string;
   hex: string;

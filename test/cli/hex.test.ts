@@ -6,6 +6,7 @@ import { fc, test } from "@fast-check/vitest";
 import { parseHex, parseHexDetailed } from "../../src/cli/input/hex.js";
 import { CliInputError } from "../../src/cli/input/errors.js";
 import { fromHex, toHex } from "../support/hex.js";
+import { thrownBy } from "../support/thrown.js";
 
 // goim vector G5, 64 zero bytes (so hexdump collapses lines into '*'), then "|tail|" (a '|' in the
 // ascii column).
@@ -135,15 +136,7 @@ describe("every form of the same bytes", () => {
   });
 });
 
-function errorOf(text: string): CliInputError {
-  try {
-    parseHex(text);
-  } catch (error) {
-    expect(error).toBeInstanceOf(CliInputError);
-    return error as CliInputError;
-  }
-  throw new Error(`expected ${JSON.stringify(text)} to fail`);
-}
+const errorOf = (text: string): CliInputError => thrownBy(CliInputError, () => parseHex(text));
 
 describe("invalid text", () => {
   test("a non-hex character: BAD_HEX with its line and column", () => {

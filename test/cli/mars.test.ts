@@ -3,6 +3,7 @@ import { fc, test } from "@fast-check/vitest";
 import { decodeMarsFrames, marsFrameKind, marsFrameName, unpackMarsFrame, type MarsFrame } from "../../src/cli/profiles/mars.js";
 import { ProfileError } from "../../src/cli/profiles/errors.js";
 import { readFixture } from "../support/fixtures.js";
+import { thrownBy } from "../support/thrown.js";
 import { concat, fromHex, toHex } from "../support/hex.js";
 
 const vectors = new Map(readFixture<{ name: string; hex: string }[]>("peers/peer-frames.json").map((v) => [v.name, fromHex(v.hex)]));
@@ -22,15 +23,7 @@ function mars(fields: { clientVersion?: number; cmdid: number; seq: number; body
   return concat([head, extension, body]);
 }
 
-function errorOf(run: () => unknown): ProfileError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProfileError);
-    return error as ProfileError;
-  }
-  throw new Error("expected a ProfileError");
-}
+const errorOf = (run: () => unknown): ProfileError => thrownBy(ProfileError, run);
 
 describe("Mars vectors", () => {
   test.each([

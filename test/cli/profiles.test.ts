@@ -9,6 +9,7 @@ import { inflateCapped } from "../../src/cli/profiles/inflate.js";
 import type { FrameNode, NodeBody } from "../../src/cli/profiles/tree.js";
 import { decodeFrame, encodeFrame } from "../../src/index.js";
 import { readFixture } from "../support/fixtures.js";
+import { thrownBy } from "../support/thrown.js";
 import { fromHex, toHex } from "../support/hex.js";
 
 interface PeerVector {
@@ -28,15 +29,7 @@ function childrenOf(body: NodeBody): FrameNode[] {
   if (body.kind !== "compressed" && body.kind !== "batch") throw new Error(`expected children, got ${body.kind}`);
   return body.children;
 }
-function errorOf(run: () => unknown): ProfileError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProfileError);
-    return error as ProfileError;
-  }
-  throw new Error("expected a ProfileError");
-}
+const errorOf = (run: () => unknown): ProfileError => thrownBy(ProfileError, run);
 
 describe("bilibili", () => {
   test.each([

@@ -43,16 +43,9 @@ export interface RunOptions {
 const encoder = new TextEncoder();
 const asBytes = (chunk: Uint8Array | string): Uint8Array => (typeof chunk === "string" ? encoder.encode(chunk) : chunk);
 
-/** Joins byte arrays. */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
+/** Joins byte arrays (the shared test helper, under the name the CLI tests use). */
+export { concat as concatBytes } from "../support/hex.js";
+import { concat as concatBytes } from "../support/hex.js";
 
 /** `bytes` cut into pieces of `size` bytes (the last may be shorter). */
 export function chunksOf(bytes: Uint8Array, size: number): Uint8Array[] {
