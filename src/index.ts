@@ -24,3 +24,4 @@ export { FrameDecoder, type FrameDecoderOptions } from "./stream/frame-decoder.j
 export { frameDecoderStream } from "./stream/web-stream.js";
 export { decodeStream } from "./stream/decode-stream.js";
 export * from "./bodies/index.js";
+export * from "./session/index.js";
