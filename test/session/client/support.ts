@@ -210,6 +210,8 @@ export class FakeServer {
   /** Appends a message from someone else to alice's log. */
   push(message: MessagePacket): void {
     this.log.push(message);
+    const last = this.#nextId.get(message.conversationId) ?? 0n;
+    if (message.serverMsgId > last) this.#nextId.set(message.conversationId, message.serverMsgId);
   }
 
   /** Answers the frames that arrive; returns the reply frames in order. */
