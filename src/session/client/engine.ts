@@ -701,7 +701,7 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
     if (owner === undefined) return;
     switch (owner.kind) {
       case "send":
-        this.#outbox.onAck(owner.message, ack);
+        this.#outbox.onAck(owner, ack);
         return;
       case "commit":
         this.#sync.onCommitAck(frame.seq);

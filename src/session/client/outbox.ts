@@ -31,16 +31,15 @@ import { Op } from "../../wire/ops.js";
 import { SessionError } from "../errors.js";
 import { BoundedSet } from "./bounded-set.js";
 import type { ResolvedClientOptions } from "./options.js";
-import type { ClientPort, RequestOwner } from "./port.js";
+import type { ClientPort } from "./port.js";
 
-/** A message in the outbox. Internal. */
+/** A message in the outbox; it is also the reply route of its transmissions (`kind: "send"`). Internal. */
 export interface OutgoingMessage {
+  readonly kind: "send";
   readonly clientMsgId: bigint;
   readonly conversationId: string;
   /** The encoded MessagePacket: every transmission sends these same bytes. */
   readonly body: Uint8Array;
-  /** The reply route for its transmissions (one object per message). */
-  readonly owner: RequestOwner;
   state: "queued" | "in-flight" | "failed";
   /** Timeouts so far; the wait after the next transmission is backoff(attempt). */
   attempt: number;
@@ -103,17 +102,7 @@ export class Outbox {
    */
   add(clientMsgId: bigint, conversationId: string, body: Uint8Array): void {
     this.discard(clientMsgId);
-    const message: OutgoingMessage = {
-      clientMsgId,
-      conversationId,
-      body,
-      owner: undefined as unknown as RequestOwner,
-      state: "queued",
-      attempt: 0,
-      deadline: 0,
-      seqs: [],
-    };
-    (message as { owner: RequestOwner }).owner = { kind: "send", message };
+    const message: OutgoingMessage = { kind: "send", clientMsgId, conversationId, body, state: "queued", attempt: 0, deadline: 0, seqs: [] };
     this.#sentIds.add(clientMsgId);
     this.#enqueue(message);
   }
@@ -220,20 +209,24 @@ export class Outbox {
   /** Fails queued messages that no longer fit the server's frame limit (learnt from WELCOME). */
   failOversized(maxFrameSize: number): void {
     for (const conversation of this.#conversations.values()) {
-      const fits = conversation.queue.filter((m) => HEADER_SIZE + m.body.byteLength <= maxFrameSize);
-      if (fits.length === conversation.queue.length) continue;
-      for (const message of conversation.queue) {
-        if (fits.includes(message)) continue;
+      const queue = conversation.queue;
+      let kept = 0;
+      for (const message of queue) {
+        const size = HEADER_SIZE + message.body.byteLength;
+        if (size <= maxFrameSize) {
+          queue[kept++] = message;
+          continue;
+        }
         this.#pending.delete(message.clientMsgId);
         this.#port.emit({
           type: "failed",
           clientMsgId: message.clientMsgId,
-          reason: `a ${HEADER_SIZE + message.body.byteLength}-byte SEND exceeds the server's max_frame_size (${maxFrameSize})`,
+          reason: `a ${size}-byte SEND exceeds the server's max_frame_size (${maxFrameSize})`,
           retryable: false,
         });
       }
-      conversation.queue.splice(0, conversation.queue.length, ...fits);
-      if (fits.length === 0 && conversation.inFlight === undefined) {
+      queue.length = kept;
+      if (kept === 0 && conversation.inFlight === undefined) {
         this.#ready.delete(conversation);
         this.#conversations.delete(conversation.id);
       }
@@ -261,7 +254,7 @@ export class Outbox {
   }
 
   #transmit(message: OutgoingMessage, now: number): void {
-    message.seqs.push(this.#port.request(Op.SEND, message.body, message.owner));
+    message.seqs.push(this.#port.request(Op.SEND, message.body, message));
     message.deadline = now + this.#port.backoff(message.attempt, this.#options.ackTimeoutMs);
   }
 

@@ -10,7 +10,7 @@ import type { Upload } from "./uploads.js";
 
 /** Who gets the reply to a request: the engine routes ACK, SYNC_RESULT and CHUNK_ACK by seq through this. */
 export type RequestOwner =
-  | { readonly kind: "send"; readonly message: OutgoingMessage }
+  | OutgoingMessage
   | { readonly kind: "sync" }
   | { readonly kind: "commit" }
   | { readonly kind: "chunk"; readonly upload: Upload; readonly part: number; readonly order: number };

@@ -69,15 +69,21 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+interface Mutation {
+  flips: { at: number; xor: number }[];
+  cut: number | null;
+  insert: { at: number; bytes: Uint8Array } | null;
+}
+
 /** Damage: byte flips, a cut, inserted garbage. */
-const mutationArb = fc.record({
+const mutationArb: fc.Arbitrary<Mutation> = fc.record({
   flips: fc.array(fc.record({ at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }), { maxLength: 4 }),
   cut: fc.option(fc.nat()),
   insert: fc.option(fc.record({ at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 20 }) })),
 });
 
-function mutate(bytes: Uint8Array, m: fc.GeneratedValueOf<typeof mutationArb>): Uint8Array {
-  let out = bytes.slice();
+function mutate(bytes: Uint8Array, m: Mutation): Uint8Array {
+  let out: Uint8Array = bytes.slice();
   if (out.length > 0) for (const { at, xor } of m.flips) out[at % out.length]! ^= xor;
   if (m.insert !== null) {
     const at = out.length === 0 ? 0 : m.insert.at % out.length;

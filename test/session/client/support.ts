@@ -76,7 +76,7 @@ export const reply = {
   syncResult: (seq: number, init: MessageInitShape<typeof SyncResultSchema> = {}) => encodeBodyFrame(Op.SYNC_RESULT, create(SyncResultSchema, init), { seq }),
   chunkAck: (seq: number, init: MessageInitShape<typeof ChunkAckSchema>) => encodeBodyFrame(Op.CHUNK_ACK, create(ChunkAckSchema, init), { seq }),
   heartbeatAck: (seq: number, init: MessageInitShape<typeof HeartbeatAckSchema> = {}) => encodeBodyFrame(Op.HEARTBEAT_ACK, create(HeartbeatAckSchema, init), { seq }),
-  raw: (op: number, seq: number, body = new Uint8Array(0), version = 1) => encodeFrame({ op, seq, body, version }),
+  raw: (op: number, seq: number, body: Uint8Array = new Uint8Array(0), version = 1) => encodeFrame({ op, seq, body, version }),
 };
 
 /** A SyncKey `{1: version}`. */
