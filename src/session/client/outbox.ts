@@ -101,7 +101,7 @@ export class Outbox {
    * message with the same id is replaced.
    */
   add(clientMsgId: bigint, conversationId: string, body: Uint8Array): void {
-    this.discard(clientMsgId);
+    if (this.#failed.size > 0) this.discard(clientMsgId);
     const message: OutgoingMessage = { kind: "send", clientMsgId, conversationId, body, state: "queued", attempt: 0, deadline: 0, seqs: [] };
     this.#sentIds.add(clientMsgId);
     this.#enqueue(message);
