@@ -2,15 +2,10 @@
 // after maxMissedHeartbeats consecutive misses whatever other traffic there is, nothing at interval 0.
 import { describe, expect, test } from "vitest";
 import { Op } from "../../../src/index.js";
-import { Harness, reply, T0 } from "./support.js";
+import { openQuiet, reply, T0, type Harness } from "./support.js";
 
 function openWithHeartbeat(intervalMs: number, options: ConstructorParameters<typeof Harness>[0] = {}): Harness {
-  const h = new Harness(options);
-  const [sync] = h.open({ heartbeatIntervalMs: intervalMs });
-  h.deliver(reply.syncResult(sync!.seq));
-  h.flush();
-  h.events();
-  return h;
+  return openQuiet(options, { heartbeatIntervalMs: intervalMs });
 }
 
 const heartbeats = (h: Harness) => h.flush().filter((f) => f.op === Op.HEARTBEAT);

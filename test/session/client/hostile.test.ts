@@ -4,6 +4,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { AckStatus, DisconnectCode, encodeBatch, FrameDecoder, FrameError, Op, type FrameInit } from "../../../src/index.js";
+import { concat } from "../../support/hex.js";
 import { decodeTransmit, Harness, key1, reply, stored, T0, text, type Sent } from "./support.js";
 
 /** An engine mid-session: open (or handshaking), with three sends, a SYNC and an upload's parts in flight. */
@@ -47,27 +48,9 @@ const unitArb: fc.Arbitrary<Uint8Array> = fc.oneof(
   { weight: 4, arbitrary: serverFrameArb },
   {
     weight: 1,
-    arbitrary: fc.array(serverFrameArb, { minLength: 0, maxLength: 4 }).map((frames) => {
-      const body = new Uint8Array(frames.reduce((n, f) => n + f.byteLength, 0));
-      let at = 0;
-      for (const f of frames) {
-        body.set(f, at);
-        at += f.byteLength;
-      }
-      return reply.raw(Op.BATCH, 0, body);
-    }),
+    arbitrary: fc.array(serverFrameArb, { minLength: 0, maxLength: 4 }).map((frames) => reply.raw(Op.BATCH, 0, concat(frames))),
   },
 );
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
 
 interface Mutation {
   flips: { at: number; xor: number }[];

@@ -4,18 +4,10 @@
 import { describe, expect, test } from "vitest";
 import { AckStatus, Op } from "../../../src/index.js";
 import { SessionError } from "../../../src/session/index.js";
+import { concat } from "../../support/hex.js";
 import { thrownBy } from "../../support/thrown.js";
-import { exchange, FakeServer, Harness, reply, T0, text, type Sent } from "./support.js";
+import { exchange, FakeServer, Harness, openQuiet, reply, T0, text, type Sent } from "./support.js";
 
-/** An open engine whose first SYNC is answered (nothing to sync), so only sends are in flight. */
-function openQuiet(options: ConstructorParameters<typeof Harness>[0] = {}, welcome: Parameters<Harness["open"]>[0] = {}): Harness {
-  const h = new Harness(options);
-  const [sync] = h.open(welcome);
-  h.deliver(reply.syncResult(sync!.seq));
-  h.flush();
-  h.events();
-  return h;
-}
 
 const sends = (frames: Sent[]) => frames.filter((f) => f.op === Op.SEND);
 
@@ -312,11 +304,7 @@ describe("batching", () => {
     const a = h.engine.send({ conversationId: "a" }, h.now);
     const b = h.engine.send({ conversationId: "b" }, h.now);
     const [fa, fb] = h.flush();
-    const inner = [reply.ack(fb!.seq, { clientMsgId: b }), reply.ack(fa!.seq, { clientMsgId: a })];
-    const body = new Uint8Array(inner[0]!.byteLength + inner[1]!.byteLength);
-    body.set(inner[0]!, 0);
-    body.set(inner[1]!, inner[0]!.byteLength);
-    h.deliver(reply.raw(Op.BATCH, 0, body));
+    h.deliver(reply.raw(Op.BATCH, 0, concat([reply.ack(fb!.seq, { clientMsgId: b }), reply.ack(fa!.seq, { clientMsgId: a })])));
     expect(h.eventsOf("sent").map((e) => e.clientMsgId)).toEqual([b, a]);
   });
 });

@@ -30,6 +30,7 @@ import {
 } from "../../../src/index.js";
 import { ClientEngine, type ClientEngineOptions, type ClientEvent } from "../../../src/session/index.js";
 import { crc32 } from "../../../src/session/crc32.js";
+import { concat } from "../../support/hex.js";
 
 /** The fake clock's start: 2025-01-01, inside the client message id range. */
 export const T0 = Date.UTC(2025, 0, 1);
@@ -98,16 +99,6 @@ export function stored(conversationId: string, serverMsgId: bigint | number, tex
 
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
-
 /** One engine with a fake clock. Times are absolute (T0 + …). */
 export class Harness {
   readonly engine: ClientEngine;
@@ -173,6 +164,16 @@ export class Harness {
     this.deliver(reply.welcome(hello.seq, welcome));
     return this.flush();
   }
+}
+
+/** An open engine whose first SYNC is answered (nothing to sync) and whose events are drained. */
+export function openQuiet(options: Partial<ClientEngineOptions> = {}, welcome: MessageInitShape<typeof WelcomeSchema> = {}): Harness {
+  const h = new Harness(options);
+  const [sync] = h.open(welcome);
+  h.deliver(reply.syncResult(sync!.seq));
+  h.flush();
+  h.events();
+  return h;
 }
 
 /** How the fake server treats one frame from the client: answer it, drop it, or keep it unanswered. */

@@ -6,7 +6,7 @@ import { AckStatus, Op } from "../../../src/index.js";
 import { SessionError } from "../../../src/session/index.js";
 import { crc32 } from "../../../src/session/crc32.js";
 import { thrownBy } from "../../support/thrown.js";
-import { decodeTransmit, exchange, FakeServer, Harness, reply, T0, type Sent } from "./support.js";
+import { decodeTransmit, exchange, FakeServer, Harness, openQuiet, reply, T0, type Sent } from "./support.js";
 
 function object(size: number, seed = 1): Uint8Array {
   const bytes = new Uint8Array(size);
@@ -20,14 +20,6 @@ function object(size: number, seed = 1): Uint8Array {
 
 const chunks = (frames: Sent[]) => frames.filter((f) => f.op === Op.CHUNK);
 
-function openQuiet(options: ConstructorParameters<typeof Harness>[0] = {}, welcome: Parameters<Harness["open"]>[0] = {}): Harness {
-  const h = new Harness(options);
-  const [sync] = h.open(welcome);
-  h.deliver(reply.syncResult(sync!.seq));
-  h.flush();
-  h.events();
-  return h;
-}
 
 describe("uploads", () => {
   test("parts fit the server's max_frame_size, carry the upload's sizes, content type and a CRC-32 of their data", () => {
