@@ -22,18 +22,18 @@ export class BoundedSet<T> {
     this.#capacity = capacity;
   }
 
-  /** Values held now (≤ capacity). */
+  /** Values held now (≤ capacity). Never throws. */
   get size(): number {
     return this.#values.size;
   }
 
-  /** True if `value` is remembered. */
+  /** True if `value` is remembered. Never throws. */
   has(value: T): boolean {
     return this.#values.has(value);
   }
 
   /**
-   * Remembers `value` (if new), forgetting the oldest value when full.
+   * Remembers `value` (if new), forgetting the oldest value when full. Never throws.
    * @returns false if it was already remembered.
    */
   add(value: T): boolean {

@@ -64,7 +64,7 @@ import { Uploads, type UploadHandle } from "./uploads.js";
 /** A message to send: any MessagePacket fields (`create(MessagePacketSchema, …)`'s input); `conversationId` is required. */
 export type OutgoingMessageInit = MessageInitShape<typeof MessagePacketSchema>;
 
-/** The in-flight budget when WELCOME states none (`max_in_flight` 0), as the reference client. */
+/** The in-flight budget when WELCOME states none (`max_in_flight` 0), as the reference client (docs/PROTOCOL.md §11.2). */
 export const DEFAULT_MAX_IN_FLIGHT = 64;
 
 const MAX_U64 = 0xffff_ffff_ffff_ffffn;
@@ -94,6 +94,10 @@ function checkClientMsgId(id: unknown, what: string): bigint {
 /**
  * The client side of a syncwire session over any transport, without I/O: the adapter feeds it bytes
  * and time and writes what it polls (see `SansIoLink`). See the theory of operation at the top of this file.
+ *
+ * Beyond what each method lists, any method that may schedule a retransmission or make an id
+ * (`send`, `resend`, `upload`, `receiveBytes`, `receiveMessage`, `handleTimeout`) throws RangeError if
+ * the caller's `random()` returns a number outside [0, 1) — the caller's bug, not the peer's.
  */
 export class ClientEngine implements SansIoLink<ClientEvent> {
   readonly #options: ResolvedClientOptions;
@@ -317,7 +321,10 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
     return frame;
   }
 
-  /** The next event for the application, or undefined. */
+  /**
+   * The next event for the application, or undefined. Never throws.
+   * @returns the event object (the engine keeps no reference to it).
+   */
   pollEvent(): ClientEvent | undefined {
     const event = this.#events[this.#eventHead];
     if (event === undefined) return undefined;
@@ -329,7 +336,7 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
     return event;
   }
 
-  /** The earliest time `handleTimeout` must run (ack, sync and part deadlines, heartbeats, the handshake), or undefined. */
+  /** The earliest time `handleTimeout` must run (ack, sync and part deadlines, heartbeats, the handshake), or undefined. Never throws. */
   pollTimeout(): number | undefined {
     if (this.#state === "handshaking") return this.#handshakeDeadline;
     if (this.#state !== "open") return undefined;
@@ -392,7 +399,10 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
     if (active) this.#queueDisconnect(code, reason);
   }
 
-  /** Closes for good without a DISCONNECT (the transport is already gone, or the app is exiting). Idempotent. */
+  /**
+   * Closes for good without a DISCONNECT (the transport is already gone, or the app is exiting): open
+   * uploads fail with CLOSED (`upload-failed` events), pending messages are dropped. Idempotent; never throws.
+   */
   close(): void {
     if (this.#terminated) return;
     this.#terminated = true;

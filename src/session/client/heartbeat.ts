@@ -17,7 +17,7 @@ import { encodeBody } from "../../bodies/codec.js";
 import { Op } from "../../wire/ops.js";
 import type { ClientPort } from "./port.js";
 
-/** Heartbeats of the current link. Internal. */
+/** Heartbeats of the current link. Internal: never throws. */
 export class Heartbeat {
   readonly #port: ClientPort;
   readonly #maxMissed: number;

@@ -55,7 +55,10 @@ interface Conversation {
   inFlight: OutgoingMessage | undefined;
 }
 
-/** Messages from `send()` until their ACK. See the theory of operation above. Internal. */
+/**
+ * Messages from `send()` until their ACK. See the theory of operation above. Internal: methods throw
+ * only where they say so, and RangeError from a caller's `random()` that breaks its contract.
+ */
 export class Outbox {
   readonly #port: ClientPort;
   readonly #options: ResolvedClientOptions;

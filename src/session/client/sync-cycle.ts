@@ -47,7 +47,10 @@ interface CommitInFlight extends Outstanding {
   key: SyncKey;
 }
 
-/** Keeps the client's SyncKey and runs sync cycles. See the theory of operation above. Internal. */
+/**
+ * Keeps the client's SyncKey and runs sync cycles. See the theory of operation above. Internal: never
+ * throws, except RangeError from a caller's `random()` that breaks its contract.
+ */
 export class SyncCycle {
   readonly #port: ClientPort;
   readonly #options: ResolvedClientOptions;

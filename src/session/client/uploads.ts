@@ -90,7 +90,10 @@ export interface Upload {
   readonly reject: (error: Error) => void;
 }
 
-/** The open uploads. See the theory of operation above. Internal. */
+/**
+ * The open uploads. See the theory of operation above. Internal: methods throw only where they say so,
+ * and RangeError from a caller's `random()` that breaks its contract.
+ */
 export class Uploads {
   readonly #port: ClientPort;
   readonly #options: ResolvedClientOptions;
@@ -362,6 +365,7 @@ const MAX_U32 = 0xffff_ffff;
 /**
  * Bytes of a CHUNK frame besides its data: the header and every field at its largest encoding.
  * @returns an upper bound, so parts of `maxFrameSize − overhead` bytes always fit.
+ * @throws RangeError if `totalSize` is not a safe integer ≥ 0 (BigInt conversion, u64 range).
  */
 export function chunkOverhead(uploadId: string, contentType: string, totalSize: number): number {
   const empty = create(ChunkSchema, {
