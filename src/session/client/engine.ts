@@ -17,7 +17,10 @@
  *   (connect()/reconnected() from any state but "closed for good" abandons the current link first)
  *
  * - **Handshake.** A link starts with HELLO (seq 1, header version 1) carrying the current SyncKey.
- *   Until WELCOME nothing else leaves; requests wait in their parts. WELCOME's limits set the frame
+ *   Until WELCOME nothing else leaves; requests wait in their parts. Server frames that cannot be
+ *   explained by a late or duplicated reply (a client-to-server or reserved op, an application frame
+ *   before WELCOME, a WELCOME that does not answer HELLO) are protocol errors; replies that match no
+ *   request — a duplicated WELCOME included — are ignored (§11.8). WELCOME's limits set the frame
  *   size, batch size and in-flight budget for the client's requests; then the parts are pumped, in
  *   this order: a waiting SYNC_COMMIT, the SYNC every WELCOME starts, the unacknowledged SENDs, the
  *   upload parts. So a reconnect replays everything that was not confirmed on the old link.
@@ -70,6 +73,9 @@ export const DEFAULT_MAX_IN_FLIGHT = 64;
 const MAX_U64 = 0xffff_ffff_ffff_ffffn;
 const EMPTY_BYTES = new Uint8Array(0);
 const MAX_U32 = 0xffff_ffff;
+
+/** Server frames that are ignored before WELCOME (replies to nothing, and NOTIFY). */
+const IGNORED_BEFORE_WELCOME: ReadonlySet<number> = new Set([Op.ACK, Op.HEARTBEAT_ACK, Op.SYNC_RESULT, Op.CHUNK_ACK, Op.NOTIFY]);
 
 /** DISCONNECT codes after which reconnecting needs the application's say (§11.7). */
 const NO_AUTOMATIC_RECONNECT: ReadonlySet<number> = new Set([DisconnectCode.AUTH_FAILED, DisconnectCode.REPLACED, DisconnectCode.UNSUPPORTED_VERSION]);
@@ -615,6 +621,9 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
           return;
       }
       if (this.#state !== "open") {
+        // Before WELCOME no request but HELLO is out, so a reply answers nothing (§11.8: ignored, as a
+        // late or duplicated one would be), and a NOTIFY is moot (every WELCOME starts a sync).
+        if (IGNORED_BEFORE_WELCOME.has(frame.op)) return;
         this.#protocolError("UNEXPECTED_OP", `${opName(frame.op)} before WELCOME`);
         return;
       }
@@ -654,10 +663,8 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
   }
 
   #onWelcome(frame: Frame, now: number): void {
-    if (this.#state !== "handshaking") {
-      this.#protocolError("UNEXPECTED_OP", "a second WELCOME");
-      return;
-    }
+    // Once open, HELLO is answered: another WELCOME answers nothing and is ignored (a duplicate, §11.8).
+    if (this.#state !== "handshaking") return;
     const welcome = decodeMessage(Op.WELCOME, frame.body, frame.headerLength);
     if (frame.seq !== this.#helloSeq) {
       this.#protocolError("BAD_WELCOME", `WELCOME echoes seq ${frame.seq}, HELLO was seq ${this.#helloSeq}`);

@@ -132,7 +132,7 @@ export interface ClientDisconnectedEvent {
 export type ClientProtocolErrorCode =
   | FrameError["code"]
   | BodyError["code"]
-  /** A frame the server must not send now: a client-to-server or reserved op, anything but WELCOME or DISCONNECT before WELCOME, a second WELCOME. */
+  /** A frame the server must not send: a client-to-server or reserved op, or an application op before WELCOME. */
   | "UNEXPECTED_OP"
   /** A header version other than the one WELCOME chose. */
   | "UNEXPECTED_VERSION"

@@ -139,12 +139,24 @@ describe("the server breaking the handshake", () => {
     expect(sent[0]!.message.code).toBe(disconnectCode);
   }
 
-  test("a frame other than WELCOME or DISCONNECT before WELCOME", () => {
+  test("an application frame before WELCOME", () => {
     const h = new Harness();
     h.engine.connect(h.now);
     h.flush();
-    h.deliver(reply.notify());
+    h.deliver(reply.raw(1000, 0, text("too early")));
     expectProtocolError(h, "UNEXPECTED_OP");
+  });
+
+  test("replies and NOTIFY before WELCOME answer nothing: ignored (§11.8), the handshake goes on", () => {
+    const h = new Harness();
+    h.engine.connect(h.now);
+    h.flush();
+    h.deliver(reply.notify(), reply.ack(1), reply.syncResult(1, { messages: [] }), reply.chunkAck(1, { uploadId: "u" }), reply.heartbeatAck(1));
+    expect(h.engine.state).toBe("handshaking");
+    expect(h.events()).toEqual([]);
+    expect(h.flush()).toEqual([]);
+    h.deliver(reply.welcome(1));
+    expect(h.engine.state).toBe("open");
   });
 
   test("WELCOME echoing another seq than HELLO's", () => {
@@ -172,12 +184,14 @@ describe("the server breaking the handshake", () => {
     expect(h.eventLog.find((e) => e.type === "error")).toMatchObject({ cause: expect.any(FrameError) });
   });
 
-  test("a second WELCOME", () => {
+  test("a second WELCOME (a duplicate) is ignored", () => {
     const h = new Harness();
     h.open();
     h.events();
-    h.deliver(reply.welcome(1));
-    expectProtocolError(h, "UNEXPECTED_OP");
+    h.deliver(reply.welcome(1), reply.welcome(1, { sessionId: "other" }));
+    expect(h.engine.state).toBe("open");
+    expect(h.events()).toEqual([]);
+    expect(h.engine.sessionId).toBe("s-1");
   });
 
   test("a client-to-server op or a reserved op from the server", () => {
