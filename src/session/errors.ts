@@ -13,7 +13,12 @@ export type SessionErrorCode =
   /** The bounded upload table is full (`maxUploads`): nothing was started. */
   | "UPLOAD_QUEUE_FULL"
   /** `resend(id)` named a message that is not failed (unknown, or still pending). */
-  | "NOT_FAILED";
+  | "NOT_FAILED"
+  /**
+   * An upload stopped (the server refused it, or a part went unanswered too often). Never thrown: the
+   * rejection of an upload's `done` promise (the `upload-failed` event says the same).
+   */
+  | "UPLOAD_FAILED";
 
 /** A request the engine cannot take in its current state. Check `code`. */
 export class SessionError extends Error {

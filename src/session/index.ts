@@ -24,3 +24,6 @@ export type {
   UploadState,
   UploadStore,
 } from "./stores.js";
+export { backoffDelay, checkBackoffPolicy, type BackoffPolicy } from "./backoff.js";
+export { crc32 } from "./crc32.js";
+export * from "./client/index.js";
