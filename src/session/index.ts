@@ -24,3 +24,6 @@ export type {
   UploadState,
   UploadStore,
 } from "./stores.js";
+export * from "./server/index.js";
+export * from "./memory/index.js";
+export { crc32 } from "./crc32.js";
