@@ -54,13 +54,16 @@ export class MemoryObjectStore implements ObjectStore {
 
   /**
    * @inheritDoc Keeps `bytes` by reference: pass an array nobody modifies afterwards.
-   * @throws (rejects) RangeError if the object alone exceeds `maxTotalBytes`.
+   * @throws (rejects) RangeError if the object alone exceeds `maxTotalBytes`; Error if the random source
+   *   keeps producing ids already in use (it is broken).
    */
   async put(owner: string, contentType: string, bytes: Uint8Array): Promise<string> {
     if (bytes.byteLength > this.#maxTotalBytes) throw new RangeError(`object of ${bytes.byteLength} bytes exceeds the store's ${this.#maxTotalBytes}`);
-    let id: string;
-    do id = this.#newId();
-    while (this.#objects.has(id));
+    let id = this.#newId();
+    for (let attempt = 1; this.#objects.has(id); attempt++) {
+      if (attempt === 8) throw new Error("the random source keeps repeating object ids");
+      id = this.#newId();
+    }
     this.#objects.set(id, { owner, contentType, size: bytes.byteLength, bytes });
     this.#totalBytes += bytes.byteLength;
     for (const [oldest, object] of this.#objects) {

@@ -72,9 +72,10 @@ export function makeEngine(options: Partial<ServerEngineOptions> = {}, stores: S
   return { engine, stores };
 }
 
-/** Memory stores, typed concretely. */
-export function memoryStores(): MemoryStores {
-  return createMemoryStores({ objects: { randomBytes: (t) => t.set(Array.from({ length: t.length }, (_, i) => (i * 37 + t.length) & 0xff)) } });
+/** Memory stores, typed concretely, with object ids from a seeded source. */
+export function memoryStores(seed = 7): MemoryStores {
+  const random = seededRandom(seed);
+  return createMemoryStores({ objects: { randomBytes: (t) => t.set(Array.from({ length: t.length }, () => Math.floor(random() * 256))) } });
 }
 
 export function text(s: string): Uint8Array {
@@ -227,4 +228,36 @@ export function only(replies: readonly Received[], op: number): Received {
   const matching = replies.filter((r) => r.op === op);
   if (matching.length !== 1) throw new Error(`expected one op ${op}, got ops [${replies.map((r) => r.op).join(", ")}]`);
   return matching[0]!;
+}
+
+/** A store method name, e.g. "log.append". */
+export type StoreMethod = `${keyof ServerStores}.${string}`;
+
+/**
+ * Wraps every method of `stores`: records each call ("log.append"), and rejects the ones named in
+ * `failing` (a set the test edits) with an Error, without calling the real store.
+ */
+export function instrumented(stores: ServerStores): { stores: ServerStores; calls: StoreMethod[]; failing: Set<StoreMethod> } {
+  const calls: StoreMethod[] = [];
+  const failing = new Set<StoreMethod>();
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, store] of Object.entries(stores) as [keyof ServerStores, object][]) {
+    const proxy: Record<string, unknown> = {};
+    let proto: object | null = store;
+    const methods = new Set<string>();
+    while (proto !== null && proto !== Object.prototype) {
+      for (const key of Object.getOwnPropertyNames(proto)) if (key !== "constructor" && typeof (store as Record<string, unknown>)[key] === "function") methods.add(key);
+      proto = Object.getPrototypeOf(proto);
+    }
+    for (const method of methods) {
+      const id = `${name}.${method}` as StoreMethod;
+      proxy[method] = (...args: unknown[]) => {
+        calls.push(id);
+        if (failing.has(id)) return Promise.reject(new Error(`${id} failed (test)`));
+        return ((store as Record<string, (...a: unknown[]) => unknown>)[method]!).apply(store, args);
+      };
+    }
+    wrapped[name] = proxy;
+  }
+  return { stores: wrapped as unknown as ServerStores, calls, failing };
 }

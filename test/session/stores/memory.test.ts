@@ -137,12 +137,15 @@ describe("memory bounds", () => {
     await expect(objects.put("o", "x", new Uint8Array(11))).rejects.toBeInstanceOf(RangeError);
   });
 
-  test("objects: a random source that repeats an id is asked again", async () => {
+  test("objects: a random source that repeats an id is asked again; one that always repeats is an error, not a hang", async () => {
     const values = [1, 1, 2];
     const objects = new MemoryObjectStore({ randomBytes: (target) => target.fill(values.shift()!) });
     const a = await objects.put("o", "x", new Uint8Array(1));
     const b = await objects.put("o", "x", new Uint8Array(1));
     expect(a).not.toBe(b);
+    const stuck = new MemoryObjectStore({ randomBytes: (target) => target.fill(7) });
+    await stuck.put("o", "x", new Uint8Array(1));
+    await expect(stuck.put("o", "x", new Uint8Array(1))).rejects.toThrow(/repeating/);
   });
 
   test("presence: a user's entry goes with its last listener; a throwing listener does not starve the others", async () => {
