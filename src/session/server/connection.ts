@@ -23,7 +23,8 @@
  *   conversation (stored in the order sent) or CHUNK of the same upload;
  * - until WELCOME, every other frame waits behind HELLO as a barrier too (a short link's requests
  *   follow HELLO at once); after it HEARTBEAT is answered and application frames are handed over on
- *   arrival, ahead of slower requests.
+ *   arrival, ahead of slower requests;
+ * - on a short link every request is a barrier, so the replies leave in request order (§11.9).
  *
  * Requests (SEND, SYNC, SYNC_COMMIT, CHUNK, and anything held before WELCOME) count as in flight from
  * arrival until answered or dropped; one more than `maxInFlight` closes the link with RATE_LIMITED. That
@@ -555,12 +556,13 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
       case Op.CHUNK: {
         const chunk = this.#message<Chunk>(frame);
         if (chunk === undefined) return;
-        this.#enqueue({ barrier: !this.#welcomed, chain: `chunk:${chunk.uploadId}`, counted: true, run: () => this.#chunk(frame.seq, chunk, now) });
+        // A short link answers in request order (§11.9): nothing is pipelined there.
+        this.#enqueue({ barrier: !this.#welcomed || this.#short, chain: `chunk:${chunk.uploadId}`, counted: true, run: () => this.#chunk(frame.seq, chunk, now) });
         return;
       }
       default:
         if (isApplicationOp(op)) {
-          if (this.#welcomed) this.#application(frame, now);
+          if (this.#welcomed && !this.#short) this.#application(frame, now);
           else this.#enqueue({ barrier: true, counted: true, run: () => this.#application(frame, now) });
           return;
         }

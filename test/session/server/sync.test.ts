@@ -207,6 +207,29 @@ describe("short links", () => {
     expect(replies[0]!.body.reason).toMatch(/TRUNCATED at byte 0/);
   });
 
+  test("replies leave in request order even when an earlier request is slower (nothing is pipelined)", async () => {
+    const stores = createMemoryStores();
+    const putPart = stores.uploads.putPart.bind(stores.uploads);
+    stores.uploads.putPart = async (...args) => {
+      if (args[1] === "slow") await new Promise((resolve) => setTimeout(resolve, 20));
+      return putPart(...args);
+    };
+    const seen: number[] = [];
+    const { engine } = makeEngine({ onApplicationFrame: (frame, link) => (seen.push(frame.op), link.sendApplicationFrame(2000, new Uint8Array(0), frame.seq)) }, stores);
+    const short = new RawClient(engine, { short: true });
+    const chunk = (uploadId: string) => short.chunkFrame({ uploadId, partIndex: 0, partCount: 2, totalSize: 2, data: text("x") });
+    short.feed(short.helloFrame({ token: "tok:bob" }), chunk("slow"), encodeFrame({ op: 1500, seq: short.nextSeq() }), chunk("fast"));
+    short.link.endOfInput(short.now);
+    await short.settle();
+    expect(short.drain().map((r) => [r.op, r.seq])).toEqual([
+      [Op.WELCOME, 1],
+      [Op.CHUNK_ACK, 2],
+      [2000, 3],
+      [Op.CHUNK_ACK, 4],
+    ]);
+    expect(seen).toEqual([1500]);
+  });
+
   test("the link closes only once every request is answered", async () => {
     const stores = createMemoryStores();
     let release!: () => void;
