@@ -93,13 +93,12 @@ export function packet(init: MessageInitShape<typeof MessagePacketSchema>) {
 
 /** Decodes transmitted bytes: frames, BATCHes split, typed bodies decoded. */
 export function decodeTransmitted(bytes: Uint8Array): Received[] {
-  const out: Received[] = [];
-  for (const frame of decodeFrames(bytes).frames) {
-    if (frame.op === Op.BATCH) {
-      for (const inner of splitBatch(frame)) out.push(received(inner, true));
-    } else out.push(received(frame, false));
-  }
-  return out;
+  return decodeFrames(bytes).frames.flatMap(receivedFrames);
+}
+
+/** One decoded frame as Received records (a BATCH split into its inner frames). */
+export function receivedFrames(frame: Frame): Received[] {
+  return frame.op === Op.BATCH ? splitBatch(frame).map((inner) => received(inner, true)) : [received(frame, false)];
 }
 
 function received(frame: Frame, batched: boolean): Received {
