@@ -24,7 +24,7 @@ export function checkNow(now: number): void {
   if (typeof now !== "number" || !Number.isFinite(now)) throw new RangeError(`now must be a finite number of milliseconds, got ${String(now)}`);
 }
 
-/** A map key for a pair of strings that no other pair produces (the first is length-prefixed). */
+/** A map key for a pair of strings that no other pair produces (the first is length-prefixed). Never throws. */
 export function pairKey(a: string, b: string): string {
   return `${a.length}:${a}${b}`;
 }

@@ -62,7 +62,7 @@ import { isApplicationOp, Op, opName } from "../../wire/ops.js";
 import { splitBatch } from "../../wire/batch.js";
 import { SessionError } from "../errors.js";
 import type { LinkState, SansIoLink } from "../link.js";
-import { checkNow } from "../options.js";
+import { checkNow, integerOption } from "../options.js";
 import type { Unsubscribe } from "../stores.js";
 import type { CloseInitiator, ServerErrorSource, ServerEvent } from "./events.js";
 import type { AuthenticateResult, ResolvedServerOptions } from "./options.js";
@@ -395,16 +395,17 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
     this.#push(frame);
   }
 
-  // ------------------------------------------------------------------------- engine-facing (internal)
-
-  /** @internal The engine is shutting down: DISCONNECT SERVER_SHUTDOWN. */
-  shutdown(retryAfterMs: number): void {
-    this.#external(() => this.#disconnect(DisconnectCode.SERVER_SHUTDOWN, "the server is shutting down", 0, retryAfterMs));
-  }
-
-  /** @internal A newer link of the same user and device authenticated: DISCONNECT REPLACED. */
-  replace(): void {
-    this.#external(() => this.#disconnect(DisconnectCode.REPLACED, "the same device connected again"));
+  /**
+   * Ends the link from the server's side: queues DISCONNECT (seq 0) with `code`, `reason` and
+   * `retryAfterMs`, and goes "closed" (a `closed` event follows; the adapter is woken to write it).
+   * The engine uses it for SERVER_SHUTDOWN and REPLACED; an application may, e.g., to log a user out.
+   * Harmless on a closed link.
+   * @throws RangeError if `retryAfterMs` is not a u32 or `code` not a u32.
+   */
+  disconnect(code: DisconnectCode = DisconnectCode.NORMAL, reason = "", retryAfterMs = 0): void {
+    integerOption("code", code, 0, 0, 0xffff_ffff);
+    integerOption("retryAfterMs", retryAfterMs, 0, 0, 0xffff_ffff);
+    this.#external(() => this.#disconnect(code, String(reason), 0, retryAfterMs));
   }
 
   // --------------------------------------------------------------------------------------- dispatch

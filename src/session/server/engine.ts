@@ -11,10 +11,12 @@
  * Housekeeping (dropping idle uploads) has no timer of its own: it runs from connections' calls, at most
  * once per quarter of the upload idle time, and through `expireUploads(now)` for adapters that want it.
  */
-import { pairKey } from "../options.js";
-import { checkNow, integerOption } from "../options.js";
+import { DisconnectCode } from "../../gen/syncwire/v1/session_pb.js";
+import { checkNow, integerOption, pairKey } from "../options.js";
 import { ServerConnection, type AcceptOptions, type ConnectionHost } from "./connection.js";
 import { resolveServerOptions, type ResolvedServerOptions, type ServerEngineOptions } from "./options.js";
+
+const SHUTDOWN_REASON = "the server is shutting down";
 
 /** A server: accepts links (`accept`), shuts them all down (`shutdown`). See the theory of operation above. */
 export class ServerEngine {
@@ -66,7 +68,7 @@ export class ServerEngine {
     if (options === null || typeof options !== "object" || typeof options.wake !== "function") throw new TypeError("accept needs { wake: () => void }");
     const link = new ServerConnection(this.#host, now, options);
     this.#open.add(link);
-    if (this.#shutdown !== undefined) link.shutdown(this.#shutdown.retryAfterMs);
+    if (this.#shutdown !== undefined) link.disconnect(DisconnectCode.SERVER_SHUTDOWN, SHUTDOWN_REASON, this.#shutdown.retryAfterMs);
     return link;
   }
 
@@ -80,7 +82,7 @@ export class ServerEngine {
     checkNow(now);
     integerOption("retryAfterMs", retryAfterMs, 0, 0, 0xffff_ffff);
     this.#shutdown = { retryAfterMs };
-    for (const link of [...this.#open]) link.shutdown(retryAfterMs);
+    for (const link of [...this.#open]) link.disconnect(DisconnectCode.SERVER_SHUTDOWN, SHUTDOWN_REASON, retryAfterMs);
   }
 
   /**
@@ -118,7 +120,7 @@ export class ServerEngine {
     this.#deviceOf.set(link, key);
     if (older !== undefined && older !== link) {
       this.#deviceOf.delete(older);
-      older.replace();
+      older.disconnect(DisconnectCode.REPLACED, "the same device connected again");
     }
   }
 

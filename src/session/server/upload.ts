@@ -26,7 +26,10 @@ export const MAX_UPLOAD_ID_LENGTH = 256;
 /** The answer to a CHUNK. */
 export type ChunkOutcome = { readonly ack: ChunkAck } | { readonly refused: string };
 
-/** The lowest indexes below `partCount` not in the ascending `received`, at most MAX_MISSING_LISTED. */
+/**
+ * The lowest indexes below `partCount` not in the ascending `received`, at most MAX_MISSING_LISTED.
+ * @returns a fresh array; never throws.
+ */
 export function missingParts(received: readonly number[], partCount: number): number[] {
   const missing: number[] = [];
   let r = 0;

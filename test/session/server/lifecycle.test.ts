@@ -228,3 +228,16 @@ describe("caller misuse", () => {
     expect(only(await client.exchange(client.heartbeatFrame()), Op.HEARTBEAT_ACK)).toBeDefined();
   });
 });
+
+describe("disconnect", () => {
+  test("the application may end a link: DISCONNECT with its code, reason and retry advice", async () => {
+    const { engine } = makeEngine();
+    const client = await connected(engine);
+    client.link.disconnect(DisconnectCode.AUTH_FAILED, "logged out elsewhere", 10);
+    client.link.disconnect(DisconnectCode.NORMAL);
+    await client.settle();
+    expect(client.drain().map((r) => [r.op, r.seq, r.body.code, r.body.reason, r.body.retryAfterMs])).toEqual([[Op.DISCONNECT, 0, DisconnectCode.AUTH_FAILED, "logged out elsewhere", 10]]);
+    expect(client.events().at(-1)).toEqual({ type: "closed", code: DisconnectCode.AUTH_FAILED, reason: "logged out elsewhere", initiator: "server" });
+    expect(() => client.link.disconnect(DisconnectCode.NORMAL, "", -1)).toThrow(RangeError);
+  });
+});
