@@ -3,6 +3,7 @@ import { test as propTest } from "@fast-check/vitest";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { AckStatus, BodyError, DisconnectCode, encodeFrame, FrameError, Op } from "../../../src/index.js";
+import { chunksAt } from "../../cli/support.js";
 import { decodeTransmitted, makeEngine, only, RawClient, text } from "./support.js";
 
 type Engine = ReturnType<typeof makeEngine>["engine"];
@@ -120,15 +121,9 @@ function validSession(client: RawClient): Uint8Array[] {
   ];
 }
 
-function chunksOf(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => c % (bytes.byteLength + 1)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let at = 0;
-  for (const p of [...points, bytes.byteLength]) {
-    if (p > at) out.push(bytes.subarray(at, p));
-    at = Math.max(at, p);
-  }
-  return out;
+/** `bytes` cut at arbitrary positions (each taken modulo the length + 1). */
+function cutAnywhere(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
+  return chunksAt(bytes, cuts.map((c) => c % (bytes.byteLength + 1)));
 }
 
 /**
@@ -164,7 +159,7 @@ describe("hostile input", () => {
     async (garbage, cuts, helloFirst) => {
       await survive((client) => {
         if (helloFirst) client.link.receiveBytes(client.helloFrame(), client.now);
-        for (const chunk of chunksOf(garbage, cuts)) client.link.receiveBytes(chunk, client.now);
+        for (const chunk of cutAnywhere(garbage, cuts)) client.link.receiveBytes(chunk, client.now);
       }, "bytes");
     },
   );
@@ -189,7 +184,7 @@ describe("hostile input", () => {
       }
       for (const { at: where, value } of mutations) session[where % session.byteLength] = value;
       if (mode === "message") client.link.receiveMessage(session, client.now);
-      else for (const chunk of chunksOf(session, cuts)) client.link.receiveBytes(chunk, client.now);
+      else for (const chunk of cutAnywhere(session, cuts)) client.link.receiveBytes(chunk, client.now);
     }, mode);
   });
 });

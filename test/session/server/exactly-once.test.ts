@@ -7,25 +7,11 @@ import { describe, expect, test } from "vitest";
 import { AckStatus, createSyncKey, Op } from "../../../src/index.js";
 import { createMemoryStores } from "../../../src/session/memory/index.js";
 import type { ServerStores } from "../../../src/session/stores.js";
-import { makeEngine, RawClient, text, untext } from "./support.js";
+import { makeEngine, RawClient, text, untext, wrapStores } from "./support.js";
 
 /** Every store call waits for the scheduler before it runs, so their order is the property's to choose. */
 function scheduled(stores: ServerStores, s: fc.Scheduler): ServerStores {
-  const wrapped: Record<string, Record<string, unknown>> = {};
-  for (const [name, store] of Object.entries(stores) as [string, Record<string, unknown>][]) {
-    const proxy: Record<string, unknown> = {};
-    let proto: object | null = store;
-    while (proto !== null && proto !== Object.prototype) {
-      for (const method of Object.getOwnPropertyNames(proto)) {
-        const fn = store[method];
-        if (method === "constructor" || typeof fn !== "function" || method in proxy) continue;
-        proxy[method] = (...args: unknown[]) => s.schedule(Promise.resolve(), `${name}.${method}`).then(() => (fn as (...a: unknown[]) => unknown).apply(store, args));
-      }
-      proto = Object.getPrototypeOf(proto);
-    }
-    wrapped[name] = proxy;
-  }
-  return wrapped as unknown as ServerStores;
+  return wrapStores(stores, (id, call) => s.schedule(Promise.resolve(), id).then(call));
 }
 
 async function drainScheduler(s: fc.Scheduler): Promise<void> {

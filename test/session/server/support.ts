@@ -233,30 +233,35 @@ export function only(replies: readonly Received[], op: number): Received {
 export type StoreMethod = `${keyof ServerStores}.${string}`;
 
 /**
+ * A copy of `stores` whose every method goes through `around(id, call)`, where `call` runs the real
+ * method with the original arguments (methods found on the objects and their prototypes).
+ */
+export function wrapStores(stores: ServerStores, around: (id: StoreMethod, call: () => Promise<unknown>) => Promise<unknown>): ServerStores {
+  const wrapped: Record<string, Record<string, unknown>> = {};
+  for (const [name, store] of Object.entries(stores) as [keyof ServerStores, Record<string, unknown>][]) {
+    const proxy: Record<string, unknown> = {};
+    for (let proto: object | null = store; proto !== null && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+      for (const method of Object.getOwnPropertyNames(proto)) {
+        const fn = store[method];
+        if (method === "constructor" || typeof fn !== "function" || method in proxy) continue;
+        proxy[method] = (...args: unknown[]) => around(`${name}.${method}`, () => Promise.resolve().then(() => (fn as (...a: unknown[]) => unknown).apply(store, args)));
+      }
+    }
+    wrapped[name] = proxy;
+  }
+  return wrapped as unknown as ServerStores;
+}
+
+/**
  * Wraps every method of `stores`: records each call ("log.append"), and rejects the ones named in
  * `failing` (a set the test edits) with an Error, without calling the real store.
  */
 export function instrumented(stores: ServerStores): { stores: ServerStores; calls: StoreMethod[]; failing: Set<StoreMethod> } {
   const calls: StoreMethod[] = [];
   const failing = new Set<StoreMethod>();
-  const wrapped: Record<string, unknown> = {};
-  for (const [name, store] of Object.entries(stores) as [keyof ServerStores, object][]) {
-    const proxy: Record<string, unknown> = {};
-    let proto: object | null = store;
-    const methods = new Set<string>();
-    while (proto !== null && proto !== Object.prototype) {
-      for (const key of Object.getOwnPropertyNames(proto)) if (key !== "constructor" && typeof (store as Record<string, unknown>)[key] === "function") methods.add(key);
-      proto = Object.getPrototypeOf(proto);
-    }
-    for (const method of methods) {
-      const id = `${name}.${method}` as StoreMethod;
-      proxy[method] = (...args: unknown[]) => {
-        calls.push(id);
-        if (failing.has(id)) return Promise.reject(new Error(`${id} failed (test)`));
-        return ((store as Record<string, (...a: unknown[]) => unknown>)[method]!).apply(store, args);
-      };
-    }
-    wrapped[name] = proxy;
-  }
-  return { stores: wrapped as unknown as ServerStores, calls, failing };
+  const wrapped = wrapStores(stores, (id, call) => {
+    calls.push(id);
+    return failing.has(id) ? Promise.reject(new Error(`${id} failed (test)`)) : call();
+  });
+  return { stores: wrapped, calls, failing };
 }

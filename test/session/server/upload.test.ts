@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { AckStatus, encodeFrame, MessageKind, Op } from "../../../src/index.js";
 import { crc32 } from "../../../src/session/crc32.js";
+import { chunksOf } from "../../cli/support.js";
 import { makeEngine, memoryStores, only, RawClient, T0, text } from "./support.js";
 
 type Engine = ReturnType<typeof makeEngine>["engine"];
@@ -14,10 +15,9 @@ async function connected(engine: Engine, user = "alice", clientId = "dev1"): Pro
   return client;
 }
 
+/** The parts of an object: an empty object is one empty part. */
 function split(bytes: Uint8Array, partSize: number): Uint8Array[] {
-  const parts: Uint8Array[] = [];
-  for (let at = 0; at < bytes.byteLength; at += partSize) parts.push(bytes.subarray(at, at + partSize));
-  return parts.length === 0 ? [new Uint8Array(0)] : parts;
+  return bytes.byteLength === 0 ? [new Uint8Array(0)] : chunksOf(bytes, partSize);
 }
 
 describe("uploads", () => {
