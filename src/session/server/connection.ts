@@ -66,7 +66,7 @@ import { checkNow, integerOption } from "../options.js";
 import type { Unsubscribe } from "../stores.js";
 import type { CloseInitiator, ServerErrorSource, ServerEvent } from "./events.js";
 import type { AuthenticateResult, ResolvedServerOptions } from "./options.js";
-import { acceptMessage, MESSAGES_KEY } from "./send.js";
+import { acceptMessage, MESSAGES_KEY, serverTime } from "./send.js";
 import { commitSync, syncPage, type SyncContext } from "./sync.js";
 import { acceptChunk } from "./upload.js";
 
@@ -530,7 +530,7 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
         if (this.#short) return this.#protocolError("HEARTBEAT on a short link");
         const heartbeat = this.#message<{ clientTimeMs: bigint }>(frame);
         if (heartbeat === undefined) return;
-        const answer = () => this.#push(encodeBodyFrame(Op.HEARTBEAT_ACK, create(HeartbeatAckSchema, { clientTimeMs: heartbeat.clientTimeMs, serverTimeMs: BigInt(Math.floor(now)) }), { seq: frame.seq, version: this.#version }));
+        const answer = () => this.#push(encodeBodyFrame(Op.HEARTBEAT_ACK, create(HeartbeatAckSchema, { clientTimeMs: heartbeat.clientTimeMs, serverTimeMs: serverTime(now) }), { seq: frame.seq, version: this.#version }));
         if (this.#welcomed) answer();
         else this.#enqueue({ barrier: true, counted: true, run: answer });
         return;
@@ -638,9 +638,9 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
     );
   }
 
-  /** A job threw: a bug or a store that broke its contract. The link carries on; the request goes unanswered. */
+  /** A job threw past its handler: a bug, or a store that broke its contract. The link carries on; the request goes unanswered. */
   #jobFailed(error: unknown): void {
-    this.#external(() => this.#events.push({ type: "error", source: "store", request: "request", error }));
+    this.#external(() => this.#events.push({ type: "error", source: "internal", request: "request", error }));
   }
 
   /** Counts `work` as pending for `idle()`. */
@@ -716,7 +716,7 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
       sessionId: this.#sessionId,
       heartbeatIntervalMs: this.#short ? 0 : this.#options.heartbeatIntervalMs,
       limits: create(LimitsSchema, { maxFrameSize: this.#options.maxFrameSize, maxBatchFrames: this.#options.maxBatchFrames, maxInFlight: this.#options.maxInFlight }),
-      serverTimeMs: BigInt(Math.floor(now)),
+      serverTimeMs: serverTime(now),
     });
     this.#push(encodeBodyFrame(Op.WELCOME, welcome, { seq, version }));
     this.#welcomed = true;

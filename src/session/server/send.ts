@@ -22,6 +22,11 @@ import type { AcceptedMessage, ServerStores } from "../stores.js";
 /** The stream key of chat messages in a SyncKey. */
 export const MESSAGES_KEY = 1;
 
+/** The clock reading as a server_time_ms (a u64: never negative, whole milliseconds). Never throws for a finite `now`. */
+export function serverTime(now: number): bigint {
+  return BigInt(Math.max(0, Math.floor(now)));
+}
+
 /** What a SEND needs from its connection. */
 export interface SendContext {
   readonly stores: ServerStores;
@@ -110,7 +115,7 @@ export async function acceptMessage(ctx: SendContext, message: MessagePacket): P
   let ids = await stores.dedupe.get(user, message.clientMsgId, ctx.now);
   let status = AckStatus.DUPLICATE;
   if (ids === undefined) {
-    const candidate: AcceptedMessage = { serverMsgId: await stores.ids.next(message.conversationId), serverTimeMs: BigInt(Math.floor(ctx.now)) };
+    const candidate: AcceptedMessage = { serverMsgId: await stores.ids.next(message.conversationId), serverTimeMs: serverTime(ctx.now) };
     ids = await stores.dedupe.putIfAbsent(user, message.clientMsgId, candidate, ctx.now, ctx.dedupeTtlMs);
     if (ids.serverMsgId === candidate.serverMsgId) status = AckStatus.OK;
   }

@@ -241,3 +241,14 @@ describe("disconnect", () => {
     expect(() => client.link.disconnect(DisconnectCode.NORMAL, "", -1)).toThrow(RangeError);
   });
 });
+
+describe("clock", () => {
+  test("a clock before the Unix epoch (or fractional) still yields valid server times", async () => {
+    const { engine } = makeEngine();
+    const client = new RawClient(engine, { now: -5.5 });
+    const welcome = await client.connect();
+    expect(welcome.body.serverTimeMs).toBe(0n);
+    client.now = 12.9;
+    expect(only(await client.exchange(client.sendFrame({ clientMsgId: 1n })), Op.ACK).body.serverTimeMs).toBe(12n);
+  });
+});
