@@ -41,7 +41,6 @@ import { create } from "@bufbuild/protobuf";
 import { BodyError } from "../../bodies/errors.js";
 import { encodeBodyFrame } from "../../bodies/frames.js";
 import { decodeBody } from "../../bodies/codec.js";
-import { mergeSyncKeys } from "../../bodies/sync-key.js";
 import type { Chunk } from "../../gen/syncwire/v1/chunk_pb.js";
 import { AckStatus, type MessagePacket } from "../../gen/syncwire/v1/message_pb.js";
 import {
@@ -52,7 +51,7 @@ import {
   LimitsSchema,
   type Hello,
 } from "../../gen/syncwire/v1/session_pb.js";
-import { NotifySchema, type SyncCommit, type SyncKey, type SyncRequest } from "../../gen/syncwire/v1/sync_pb.js";
+import type { SyncCommit, SyncKey, SyncRequest } from "../../gen/syncwire/v1/sync_pb.js";
 import { FrameDecoder } from "../../stream/frame-decoder.js";
 import { decodeFrames, type Frame } from "../../wire/decode.js";
 import { encodeFrame, encodeHeader } from "../../wire/encode.js";
@@ -66,6 +65,7 @@ import { checkNow, integerOption } from "../options.js";
 import type { Unsubscribe } from "../stores.js";
 import type { CloseInitiator, ServerErrorSource, ServerEvent } from "./events.js";
 import type { AuthenticateResult, ResolvedServerOptions } from "./options.js";
+import { notifyFrame } from "./notify.js";
 import { acceptMessage, MESSAGES_KEY, serverTime } from "./send.js";
 import { commitSync, syncPage, type SyncContext } from "./sync.js";
 import { acceptChunk } from "./upload.js";
@@ -99,9 +99,9 @@ export interface AcceptOptions {
   remote?: string;
 }
 
-/** A queued NOTIFY whose key later NOTIFYs merge into until it is transmitted. */
+/** A queued NOTIFY whose key later NOTIFYs merge into (per stream key, the newest version) until it is transmitted. */
 interface NotifySlot {
-  key: SyncKey;
+  readonly versions: Map<number, bigint>;
 }
 
 type Outgoing = Uint8Array | NotifySlot;
@@ -742,7 +742,7 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
   /** Tells every link of each user whose log grew (on every node) to sync. */
   #publish(grew: readonly (readonly [string, bigint])[]): void {
     for (const [user, version] of grew) {
-      const head = create(NotifySchema, { syncKey: { entries: [{ key: MESSAGES_KEY, version }] } }).syncKey!;
+      const head: SyncKey = { $typeName: "syncwire.v1.SyncKey", entries: [{ $typeName: "syncwire.v1.SyncKeyEntry", key: MESSAGES_KEY, version }] };
       this.#track(
         this.#options.stores.presence.publish(user, head).catch((error: unknown) => {
           this.#external(() => this.#events.push({ type: "error", source: "store", request: "NOTIFY", error }));
@@ -805,12 +805,14 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
     // Before WELCOME there is nothing to poke: the client syncs after every WELCOME anyway.
     if (this.#state !== "open" || this.#short) return;
     this.#external(() => {
-      if (this.#notify !== undefined) {
-        this.#notify.key = mergeSyncKeys(this.#notify.key, head);
-        return;
+      let slot = this.#notify;
+      if (slot === undefined) {
+        slot = this.#notify = { versions: new Map() };
+        this.#push(slot);
       }
-      this.#notify = { key: head };
-      this.#push(this.#notify);
+      for (const { key, version } of head.entries) {
+        if (version > (slot.versions.get(key) ?? 0n)) slot.versions.set(key, version);
+      }
     });
   }
 
@@ -829,7 +831,7 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
   #materialise(item: Outgoing): Uint8Array {
     if (item instanceof Uint8Array) return item;
     if (this.#notify === item) this.#notify = undefined;
-    return encodeBodyFrame(Op.NOTIFY, create(NotifySchema, { syncKey: item.key }), { version: this.#version });
+    return notifyFrame(item.versions, this.#version);
   }
 
   #scheduleWake(): void {
