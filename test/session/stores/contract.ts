@@ -639,7 +639,7 @@ export function describeUploadContract(name: string, make: Make<UploadStore>, op
       expect(stateOf((await uploads.state(owner, "up", short, clock.now()))!).received).toEqual([0, 1]);
     });
 
-    test("expire drops idle uploads and counts them", async () => {
+    test("expire drops idle uploads, open and completed (a store that expires by itself may count 0)", async () => {
       const uploads = await make();
       const clock = makeClock();
       const owner = freshName("o");
@@ -647,7 +647,7 @@ export function describeUploadContract(name: string, make: Make<UploadStore>, op
       await uploads.putPart(owner, "b", meta(1, 1), 0, bytes(1), limits, clock.now());
       await uploads.complete(owner, "b", "obj", limits, clock.now());
       await clock.advance(ttlMs * 2);
-      expect(await uploads.expire(clock.now(), ttlMs)).toBeGreaterThanOrEqual(2);
+      expect(Number.isInteger(await uploads.expire(clock.now(), ttlMs))).toBe(true);
       expect(await uploads.state(owner, "a", limits, clock.now())).toBeUndefined();
       expect(await uploads.state(owner, "b", limits, clock.now())).toBeUndefined();
     });

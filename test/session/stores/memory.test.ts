@@ -121,6 +121,11 @@ describe("memory bounds", () => {
     expect(await uploads.expire(5000, 1000)).toBe(1);
     expect(uploads.bytesHeld).toBe(0);
     expect(uploads.size).toBe(0);
+    // Completed records expire too, and are counted.
+    await uploads.putPart("o", "c", { partCount: 1, totalSize: 1n, contentType: "" }, 0, new Uint8Array(1), limits, 6000);
+    await uploads.complete("o", "c", "obj", limits, 6000);
+    expect(await uploads.expire(7001, 1000)).toBe(1);
+    expect(uploads.size).toBe(0);
   });
 
   test("objects: beyond maxTotalBytes the oldest go first; ids come from the random source", async () => {
