@@ -69,7 +69,7 @@ afterEach(async () => {
 describe("over loopback TCP", () => {
   test("HELLO → WELCOME, SEND → ACK and NOTIFY to both users, then shutdown → DISCONNECT and the socket ends", async () => {
     const engine = new ServerEngine({ stores: createMemoryStores(), authenticate: testAuthenticate });
-    server = createServer((socket) => serve(engine, socket));
+    server = createServer({ allowHalfOpen: true }, (socket) => serve(engine, socket));
     await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
     const port = (server.address() as { port: number }).port;
     // RawClient only builds frames here; the bytes go over the sockets.
@@ -98,5 +98,25 @@ describe("over loopback TCP", () => {
       expect([disconnect!.body.code, disconnect!.body.retryAfterMs]).toEqual([DisconnectCode.SERVER_SHUTDOWN, 2000]);
       await client.ended;
     }
+  });
+});
+
+describe("over loopback TCP, half-closed", () => {
+  test("a client that sends its requests and half-closes still gets every answer, then the socket ends", async () => {
+    const engine = new ServerEngine({ stores: createMemoryStores(), authenticate: testAuthenticate });
+    server = createServer({ allowHalfOpen: true }, (socket) => serve(engine, socket));
+    await new Promise<void>((resolve) => server!.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    const builder = new RawClient(new ServerEngine({ stores: createMemoryStores(), authenticate: testAuthenticate }));
+    const client = new SocketClient(port);
+    clients.push(client);
+    client.socket.end(Buffer.concat([builder.helloFrame({ token: "tok:alice" }, 1), builder.sendFrame({ clientMsgId: 1n }, 2), builder.syncFrame(undefined, 0, 3)]));
+    await client.ended;
+    expect(client.frames.map((f) => [f.op, f.seq])).toEqual([
+      [Op.WELCOME, 1],
+      [Op.ACK, 2],
+      [Op.NOTIFY, 0],
+      [Op.SYNC_RESULT, 3],
+    ]);
   });
 });
