@@ -27,3 +27,5 @@ export type {
 export { backoffDelay, checkBackoffPolicy, type BackoffPolicy } from "./backoff.js";
 export { crc32 } from "./crc32.js";
 export * from "./client/index.js";
+export * from "./server/index.js";
+export * from "./memory/index.js";

@@ -20,6 +20,13 @@
  *
  * Store methods reject (the promise fails) on infrastructure errors; the engine then answers nothing
  * (the client retries) and never a false OK. They never throw synchronously.
+ *
+ * Ownership: a store may keep the values it is given by reference (memory) or serialise them (Redis).
+ * Callers pass values nobody modifies afterwards and whose bytes are not views of receive buffers; the
+ * engine copies what it takes from a frame before storing it. Values a store returns are read-only.
+ *
+ * Time: methods that expire things take `now` (ms, the engine's clock). A memory store expires by it; a
+ * Redis store may use its own clock (key TTLs) and ignore it.
  */
 import type { MessagePacket } from "../gen/syncwire/v1/message_pb.js";
 import type { SyncKey } from "../gen/syncwire/v1/sync_pb.js";
@@ -39,16 +46,18 @@ export interface AcceptedMessage {
  */
 export interface DedupeStore {
   /**
+   * @param now the caller's clock (ms): a record whose time-to-live has run out by `now` is absent.
    * @returns the record for (sender, clientMsgId), or undefined if none (never stored, or expired).
    */
-  get(sender: string, clientMsgId: bigint): Promise<AcceptedMessage | undefined>;
+  get(sender: string, clientMsgId: bigint, now: number): Promise<AcceptedMessage | undefined>;
   /**
-   * Stores `record` for (sender, clientMsgId) unless a record exists: atomic set-if-absent (of two
-   * concurrent calls, exactly one stores).
+   * Stores `record` for (sender, clientMsgId) unless a live record exists: atomic set-if-absent (of two
+   * concurrent calls, exactly one stores). The record lives for `ttlMs` from `now` (Redis: `SET … NX PX`);
+   * the engine passes its dedupe TTL, which must outlast any client's retries.
    * @returns the record that stands afterwards — `record` itself (same object or equal fields) if it
    *   was stored, else the existing one. Compare `serverMsgId` to know which.
    */
-  putIfAbsent(sender: string, clientMsgId: bigint, record: AcceptedMessage, now: number): Promise<AcceptedMessage>;
+  putIfAbsent(sender: string, clientMsgId: bigint, record: AcceptedMessage, now: number, ttlMs: number): Promise<AcceptedMessage>;
 }
 
 /** Server message ids. */
@@ -95,12 +104,15 @@ export interface SyncLogStore {
    * Appends `message` to `user`'s log under stream `key`, allocating the next version of that stream,
    * in one atomic step — unless an entry with `idempotencyKey` is already in the user's log, in which
    * case nothing is appended and that entry's version is returned. Idempotency keys are remembered as
-   * long as their entries are.
+   * long as their entries are, and after their entries are trimmed for as long as a dedupe record may
+   * still lead the engine to append again (Redis: the dedupe TTL; memory: the most recent trimmed keys,
+   * bounded like the dedupe records themselves). Forgetting one sooner could store a late retry twice.
    */
   append(user: string, key: number, message: MessagePacket, idempotencyKey: string): Promise<AppendResult>;
   /**
    * Entries of `user`'s log newer than `after` (per stream key: version > after's version of that key;
-   * absent keys count as 0), oldest first, at most `limit` (≥ 1).
+   * absent keys count as 0), oldest first, at most `limit` (an integer ≥ 1; otherwise the promise
+   * rejects with a RangeError). Entries already trimmed are simply not there.
    */
   read(user: string, after: SyncKey, limit: number): Promise<ReadResult>;
   /** The newest version of every stream of `user`'s log, as a SyncKey (empty for an empty log). */
@@ -124,8 +136,9 @@ export interface UploadMeta {
 
 /** An upload's state after a part was offered. */
 export interface UploadState {
+  /** The upload's facts: those of its first part, with the first non-empty content type any part carried. */
   readonly meta: UploadMeta;
-  /** Indexes of the parts stored, ascending. */
+  /** Indexes of the parts stored, ascending (every index once the upload is complete). */
   readonly received: readonly number[];
   /** Bytes stored so far (sum of the stored parts' sizes). */
   readonly receivedBytes: number;
@@ -137,7 +150,7 @@ export interface UploadState {
 export type UploadRefusal =
   /** The owner already has `maxOpenUploads` uploads open. */
   | "TOO_MANY_UPLOADS"
-  /** part_count or total_size differ from the upload's first part. */
+  /** part_count or total_size differ from the upload's first part, or the index is not below part_count. */
   | "META_MISMATCH"
   /** Stored bytes would exceed total_size or the store's object size limit. */
   | "TOO_LARGE";
@@ -157,7 +170,12 @@ export interface UploadLimits {
 export interface UploadStore {
   /**
    * Stores part `index` of `owner`'s upload `uploadId` (creating the upload with `meta` on its first
-   * part) unless that part is already stored; refreshes the idle deadline. Atomic per upload.
+   * part) unless that part is already stored; refreshes the idle deadline. Atomic per upload. An upload
+   * idle for longer than `limits.idleMs` at `now` is dropped first (this part starts it anew). A part of a
+   * completed upload stores nothing and returns the completed state (with `objectId`), whatever its meta.
+   * Refusals are checked in this order: TOO_MANY_UPLOADS (creating one more open upload than
+   * `limits.maxOpenUploads`), TOO_LARGE (`meta.totalSize` above `limits.maxObjectSize`), META_MISMATCH,
+   * TOO_LARGE (the stored bytes would exceed `totalSize`).
    * @returns the state afterwards, or a refusal (nothing stored).
    */
   putPart(
@@ -170,6 +188,11 @@ export interface UploadStore {
     now: number,
   ): Promise<UploadState | { readonly refused: UploadRefusal }>;
   /**
+   * The state of `owner`'s upload `uploadId` without changing it (the idle deadline is not refreshed).
+   * @returns undefined if there is no such upload (never started, or idle for longer than `limits.idleMs`).
+   */
+  state(owner: string, uploadId: string, limits: UploadLimits, now: number): Promise<UploadState | undefined>;
+  /**
    * The stored parts of a complete upload, in index order (views or copies: the caller only reads them).
    * @returns undefined if the upload is unknown or a part is missing.
    */
@@ -177,7 +200,9 @@ export interface UploadStore {
   /**
    * Marks the upload complete with `objectId` unless it already is (set-if-absent), frees its parts,
    * and keeps the record until it has been idle for `limits.idleMs` so late duplicate parts are answered.
-   * @returns the object id that stands (the existing one if another call completed it first).
+   * If the upload is gone (expired meanwhile) nothing is recorded.
+   * @returns the object id that stands (the existing one if another call completed it first; `objectId`
+   *   if the upload is gone).
    */
   complete(owner: string, uploadId: string, objectId: string, limits: UploadLimits, now: number): Promise<string>;
   /**

@@ -1,0 +1,80 @@
+/**
+ * MemoryDedupeStore: the dedupe records of one process, (sender, client_msg_id) → the ids first acked.
+ *
+ * Theory of operation. One `Map` in insertion order holds every record with its expiry time. Records are
+ * only ever added at the end, so the oldest sit at the front: each write first drops expired records
+ * from the front (stopping at the first live one), then stores, then evicts from the front while the map
+ * is over `capacity`. A record is live while `now < expiresAt`; `get` and `putIfAbsent` treat an
+ * expired record as absent even before the sweep reaches it. Every method runs to completion before its
+ * promise settles, so set-if-absent is atomic within the process.
+ *
+ * Bound: at most `capacity` records (default 100,000, docs/PROTOCOL.md §11.4). A retry that arrives after
+ * its record was evicted is stored as a new message: the capacity must cover the retries of the busiest
+ * TTL window.
+ */
+import { integerOption, pairKey } from "../options.js";
+import type { AcceptedMessage, DedupeStore } from "../stores.js";
+
+/** Options of {@link MemoryDedupeStore}. */
+export interface MemoryDedupeOptions {
+  /** Most records kept; the oldest are evicted first. Default 100,000. */
+  capacity?: number;
+}
+
+interface Held {
+  readonly record: AcceptedMessage;
+  readonly expiresAt: number;
+}
+
+/** Dedupe records in one process's memory, bounded by capacity and age. See the theory of operation above. */
+export class MemoryDedupeStore implements DedupeStore {
+  readonly #capacity: number;
+  readonly #records = new Map<string, Held>();
+
+  /** @throws RangeError if `capacity` is not an integer ≥ 1. */
+  constructor(options: MemoryDedupeOptions = {}) {
+    this.#capacity = integerOption("capacity", options.capacity, 100_000, 1);
+  }
+
+  /** Records held now, expired ones not yet swept included. */
+  get size(): number {
+    return this.#records.size;
+  }
+
+  /** @inheritDoc */
+  async get(sender: string, clientMsgId: bigint, now: number): Promise<AcceptedMessage | undefined> {
+    const held = this.#records.get(pairKey(sender, String(clientMsgId)));
+    return held !== undefined && now < held.expiresAt ? held.record : undefined;
+  }
+
+  /**
+   * @inheritDoc
+   * @throws (rejects) RangeError if `ttlMs` is not a positive number.
+   */
+  async putIfAbsent(sender: string, clientMsgId: bigint, record: AcceptedMessage, now: number, ttlMs: number): Promise<AcceptedMessage> {
+    if (!(ttlMs > 0)) throw new RangeError(`ttlMs must be positive, got ${ttlMs}`);
+    this.#sweep(now);
+    const key = pairKey(sender, String(clientMsgId));
+    const held = this.#records.get(key);
+    if (held !== undefined) {
+      if (now < held.expiresAt) return held.record;
+      this.#records.delete(key);
+    }
+    this.#records.set(key, { record, expiresAt: now + ttlMs });
+    if (this.#records.size > this.#capacity) {
+      for (const oldest of this.#records.keys()) {
+        this.#records.delete(oldest);
+        if (this.#records.size <= this.#capacity) break;
+      }
+    }
+    return record;
+  }
+
+  /** Drops expired records from the front (the oldest). */
+  #sweep(now: number): void {
+    for (const [key, held] of this.#records) {
+      if (now < held.expiresAt) return;
+      this.#records.delete(key);
+    }
+  }
+}
