@@ -128,7 +128,7 @@ export function resolveClientOptions(options: ClientEngineOptions): ResolvedClie
   if (options === null || typeof options !== "object") throw new TypeError("ClientEngine options must be an object");
   if (typeof options.clientId !== "string") throw new TypeError("clientId must be a string");
   checkToken(options.token);
-  if (typeof options.random !== "function") throw new TypeError("random must be a function returning a number in [0, 1) (Math.random in an app)");
+  if (typeof options.random !== "function") throw new TypeError("random must be a function returning a number in [0, 1)");
   if (options.userId !== undefined && typeof options.userId !== "string") throw new TypeError("userId must be a string");
   if (options.clientMsgId !== undefined && typeof options.clientMsgId !== "function") throw new TypeError("clientMsgId must be a function returning a bigint");
   if (options.batching !== undefined && typeof options.batching !== "boolean") throw new TypeError("batching must be a boolean");
