@@ -19,12 +19,13 @@ function column(i: number): number {
 
 /**
  * Renders `bytes` (a frame) whose first byte sits at `offset` in its space.
- * @returns the lines, without trailing newlines.
+ * @param maxBytes the most bytes shown (rounded up to a whole row of 16, never past the end); 0 for all.
+ * @returns the lines, without trailing newlines. Linear in the rows shown plus the spans.
  */
 export function annotatedHexDump(bytes: Uint8Array, offset: number, spans: readonly Span[], paint: Paint, maxBytes = 0): string[] {
   const lines: string[] = [];
-  // Show at most `maxBytes` (rounded up to a row); 0 shows everything.
-  const shown = maxBytes > 0 && bytes.byteLength > maxBytes ? Math.ceil(maxBytes / ROW) * ROW : bytes.byteLength;
+  // Show at most `maxBytes`, rounded up to a whole row but never past the end; 0 shows everything.
+  const shown = maxBytes > 0 ? Math.min(bytes.byteLength, Math.ceil(maxBytes / ROW) * ROW) : bytes.byteLength;
   // Role of each byte, for colour: the innermost (last-listed) span wins.
   const roles: (Span["role"] | undefined)[] = new Array(shown);
   for (const span of spans) for (let i = span.start; i < span.start + span.length && i < shown; i++) roles[i] = span.role;

@@ -1,7 +1,7 @@
 // The README's `syncwire dump` sessions are real: each shown output must be what the CLI prints now.
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { repoPath, runCli } from "./support.js";
+import { repoPath, runCli } from "../support/cli.js";
 
 const readme = readFileSync(repoPath("README.md"), "utf8");
 /** Every ```text block that starts with `$ npx syncwire …`: the command's arguments and the shown output. */

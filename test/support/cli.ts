@@ -1,13 +1,21 @@
 /**
- * Helpers for the CLI's end-to-end tests: run `syncwire` in-process through `run(args, io)` with a fake
- * io (stdout/stderr captured, stdin built from chunks), golden files under fixtures/cli/golden/, and
- * the "never a stack trace" check.
+ * Helpers for the CLI's tests: run `syncwire` in-process through `run(args, io)` with a fake io (stdout
+ * and stderr captured, stdin built from chunks), run a profile's frame stream the way `dump` does and
+ * collect its events, golden files under fixtures/cli/golden/, the "never a stack trace" check, and the
+ * built `bin/syncwire.js` for tests that need a real process.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
+import { createFrameStream } from "../../src/cli/frame-stream.js";
+import { DEFAULT_LIMITS, DumpBudget, type DumpLimits } from "../../src/cli/limits.js";
 import { run } from "../../src/cli/main.js";
+import type { DumpEvent } from "../../src/cli/model.js";
+import { loadProfile, type ProfileName } from "../../src/cli/profiles/profile.js";
+import { concat } from "./hex.js";
 
 /** The repository root, with a trailing slash. */
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));
@@ -43,36 +51,13 @@ export interface RunOptions {
 const encoder = new TextEncoder();
 const asBytes = (chunk: Uint8Array | string): Uint8Array => (typeof chunk === "string" ? encoder.encode(chunk) : chunk);
 
-/** Joins byte arrays (the shared test helper, under the name the CLI tests use). */
-export { concat as concatBytes } from "../support/hex.js";
-import { concat as concatBytes } from "../support/hex.js";
-
-/** `bytes` cut into pieces of `size` bytes (the last may be shorter). */
-export function chunksOf(bytes: Uint8Array, size: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let at = 0; at < bytes.byteLength; at += size) out.push(bytes.subarray(at, at + size));
-  return out;
-}
-
-/** `bytes` cut at the given (sorted or not, possibly repeated) positions. */
-export function chunksAt(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => Math.max(0, Math.min(bytes.byteLength, c))))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let from = 0;
-  for (const p of [...points, bytes.byteLength]) {
-    if (p > from) out.push(bytes.subarray(from, p));
-    from = Math.max(from, p);
-  }
-  return out;
-}
-
 /** A fake io: stdout/stderr captured, stdin an async iterable over `stdin`'s chunks (copied, never reused). */
 export function fakeIo(stdin: StdinInput = [], options: RunOptions = {}): { io: Io; stdout: () => string; stdoutBytes: () => Uint8Array; stderr: () => string } {
   const out: Uint8Array[] = [];
   let err = "";
   const chunks = (Array.isArray(stdin) ? stdin : [stdin]) as readonly (Uint8Array | string)[];
   const decoder = new TextDecoder();
-  const stdoutText = (): string => decoder.decode(concatBytes(out));
+  const stdoutText = (): string => decoder.decode(concat(out));
   const input = {
     isTTY: options.stdinIsTTY ?? false,
     async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
@@ -99,7 +84,7 @@ export function fakeIo(stdin: StdinInput = [], options: RunOptions = {}): { io: 
     },
     stdin: input,
   };
-  return { io, stdout: stdoutText, stdoutBytes: () => concatBytes(out), stderr: () => err };
+  return { io, stdout: stdoutText, stdoutBytes: () => concat(out), stderr: () => err };
 }
 
 /** Runs `syncwire ARGS` in-process. */
@@ -107,6 +92,20 @@ export async function runCli(args: readonly string[], stdin: StdinInput = [], op
   const fake = fakeIo(stdin, options);
   const code = await run([...args], fake.io);
   return { code, stdout: fake.stdout(), stdoutBytes: fake.stdoutBytes(), stderr: fake.stderr() };
+}
+
+/**
+ * Runs one frame stream of `profile` over `chunks` the way `dump` does (push each chunk until the
+ * stream stops, then end) and collects the events it emits.
+ */
+export async function profileEvents(profile: ProfileName, chunks: Uint8Array | readonly Uint8Array[], limits: Partial<DumpLimits> = {}): Promise<DumpEvent[]> {
+  const events: DumpEvent[] = [];
+  const all = { ...DEFAULT_LIMITS, ...limits };
+  const sink = { emit: (event: DumpEvent) => void events.push(event), ready: () => undefined };
+  const stream = createFrameStream(await loadProfile(profile), { limits: all, budget: new DumpBudget(all) }, sink);
+  for (const chunk of chunks instanceof Uint8Array ? [chunks] : chunks) if (!(await stream.push(chunk))) break;
+  await stream.end();
+  return events;
 }
 
 /** Fails if either stream holds a stack trace line ("    at …"). */
@@ -128,32 +127,42 @@ export function ndjson(text: string): Record<string, unknown>[] {
 export const UPDATE_GOLDEN = process.env.UPDATE_GOLDEN === "1";
 
 /**
- * Compares `actual` with the golden file fixtures/cli/golden/`relative`, exactly. A missing file (or
- * UPDATE_GOLDEN=1) writes it instead: review the new file before committing it.
+ * Compares `actual` with the golden file fixtures/cli/golden/`relative`, exactly. A missing file fails
+ * the test; UPDATE_GOLDEN=1 writes (or rewrites) it instead: review the new file before committing it.
  */
 export function expectGolden(relative: string, actual: string): void {
   const path = repoPath(`fixtures/cli/golden/${relative}`);
-  if (UPDATE_GOLDEN || !existsSync(path)) {
+  if (UPDATE_GOLDEN) {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, actual);
     return;
   }
+  expect(existsSync(path), `golden ${relative} is missing (UPDATE_GOLDEN=1 writes it; review it before committing)`).toBe(true);
   const expected = readFileSync(path, "utf8");
   // toBe on the whole text gives a line diff on failure; the message names the file to refresh.
   expect(actual, `golden ${relative} differs (UPDATE_GOLDEN=1 rewrites it; review the diff)`).toBe(expected);
 }
 
-/** Lowercase hex of bytes. */
-export function hexOf(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
+/** Newest modification time of the files under `dir`. */
+function newestFile(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((newest, entry) => {
+    const path = `${dir}/${entry.name}`;
+    return Math.max(newest, entry.isDirectory() ? newestFile(path) : statSync(path).mtimeMs);
+  }, 0);
 }
 
-/** Bytes of lowercase or uppercase hex. */
-export function bytesOfHex(hex: string): Uint8Array {
-  if (hex.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(hex)) throw new Error(`bad hex in a test: ${hex.slice(0, 40)}`);
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
+/**
+ * Makes sure dist/ is built from the current src/ (CI builds it with `npm run build`, and `prepare` on
+ * `npm ci`; a test run after an edit builds it here). Call from a `beforeAll` with a long timeout.
+ */
+export function ensureBuilt(): void {
+  const main = repoPath("dist/cli/main.js");
+  if (existsSync(main) && statSync(main).mtimeMs >= newestFile(repoPath("src"))) return;
+  const build = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: REPO, encoding: "utf8" });
+  if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
+}
+
+/** Runs the built `bin/syncwire.js ARGS` in a child process (see {@link ensureBuilt}). */
+export function runBin(args: readonly string[], input: string | Uint8Array = "", timeoutMs = 20_000): ReturnType<typeof spawnSync> {
+  return spawnSync(process.execPath, ["bin/syncwire.js", ...args], { cwd: REPO, input, timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 });
 }
