@@ -10,8 +10,9 @@
  * constant memory. Errors inside a frame (a body that is not its op's message, a bomb) are reported
  * after the frame, whose bytes are always shown whole; the framing is still in step, so the stream
  * goes on. A decoder error means the stream is out of step: it is reported and the stream stops
- * (`push` returns false, so the caller stops reading). When the frame budget runs out before a frame,
- * that is reported (FRAME_LIMIT) and the stream stops too.
+ * (`push` returns false, so the caller stops reading). When the frame budget runs out, before a frame
+ * or among its inner frames (those past it are counted, not described), that is reported (FRAME_LIMIT)
+ * and the stream stops too.
  *
  * Trailers (profiles with `trailerAfter`, i.e. Bilibili): when the decoder fails right after a frame
  * that may be followed by a trailer, the bytes from there on are held (at most `maxFrameSize` of them,
@@ -99,21 +100,26 @@ export function createFrameStream<F extends FrameLike>(profile: Profile<F>, cont
   const mayBeTrailer = (): boolean =>
     tail !== undefined && last !== undefined && profile.trailerAfter!(last) && received - next <= context.limits.maxFrameSize;
 
+  /** The frame budget ran out at the frame at `next` (before it, or among its `cut` inner frames): stop. */
+  const limit = (cut: number): void => {
+    limitReached = true;
+    const what = cut > 0 ? `${cut} inner frames of the frame at byte ${next} and the rest of the input are` : "the rest of the input is";
+    report({ offset: next, code: "FRAME_LIMIT", reason: `${context.budget.framesDescribed} frames described, the --max-frames limit: ${what} not shown` });
+  };
+
   const describe = async (frame: F): Promise<void> => {
-    if (!context.budget.takeFrame()) {
-      limitReached = true;
-      const shown = context.budget.framesDescribed;
-      report({ offset: next, code: "FRAME_LIMIT", reason: `${shown} frames described, the --max-frames limit: the rest of the input is not shown` });
-      return;
-    }
+    if (!context.budget.takeFrame()) return limit(0);
     const errors: Extract<DecodedBody, { kind: "error" }>[] = [];
+    let cut = 0;
     for (const event of profile.describe(frame, next, context)) {
       sink.emit({ ...event, ...tag });
       if (event.type === "frame" && event.node.decoded?.kind === "error") errors.push(event.node.decoded);
+      if (event.type === "frame-end") cut += event.notShown;
       const full = sink.ready();
       if (full !== undefined) await full;
     }
     for (const error of errors) sink.emit({ type: "error", offset: error.offset, code: error.code, reason: error.reason, ...tag });
+    if (cut > 0) limit(cut);
   };
 
   const fail = (error: unknown): void => {

@@ -8,9 +8,9 @@ import type { Paint } from "./paint.js";
 
 const ROW = 16;
 
-function hexByte(b: number): string {
-  return b.toString(16).padStart(2, "0");
-}
+/** Each byte's two hex digits, and its character in the ascii column: looked up, not formatted per byte. */
+const HEX_DIGITS: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+const ASCII: readonly string[] = Array.from({ length: 256 }, (_, b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : "."));
 
 /** Column of byte `i` (0–15) within the hex area: two spaces between the two groups of eight. */
 function column(i: number): number {
@@ -41,8 +41,8 @@ export function annotatedHexDump(bytes: Uint8Array, offset: number, spans: reado
       if (i > row) hex += i - row === 8 ? "  " : " ";
       if (i < end) {
         const b = bytes[i]!;
-        hex += paint.role(roles[i], hexByte(b));
-        ascii += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".";
+        hex += paint.role(roles[i], HEX_DIGITS[b]!);
+        ascii += ASCII[b]!;
       } else {
         hex += "  ";
       }

@@ -106,13 +106,13 @@ export function formatJsonText(text: string, indent = 0): string | undefined {
     const c = text.charCodeAt(i);
     if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       const close = c === OPEN_OBJECT ? CLOSE_OBJECT : CLOSE_ARRAY;
+      if (open.length === MAX_JSON_DEPTH) return undefined; // this one would be level MAX + 1, empty or not
       i++;
       skipSpace();
       if (text.charCodeAt(i) === close) {
         i++;
         out.push(c === OPEN_OBJECT ? "{}" : "[]");
       } else {
-        if (open.length === MAX_JSON_DEPTH) return undefined;
         open.push(c);
         out.push((c === OPEN_OBJECT ? "{" : "[") + newline(open.length));
         if (c === OPEN_OBJECT && !readKey()) return undefined;

@@ -17,8 +17,8 @@ import { DEFAULT_MAX_FRAME_SIZE } from "../wire/header.js";
 export const DEFAULT_MAX_INFLATE = 8 * 1024 * 1024;
 /** Most bytes inflated for the whole input: 256 MiB. */
 export const DEFAULT_MAX_INFLATE_TOTAL = 256 * 1024 * 1024;
-/** Most frames described for the whole input, top-level and inner: 1,000,000. */
-export const DEFAULT_MAX_FRAMES = 1_000_000;
+/** Most frames described for the whole input, top-level and inner: 100,000 (a live link left running wants `--max-frames 0`). */
+export const DEFAULT_MAX_FRAMES = 100_000;
 /** Hex dumps stop after this many bytes of a frame unless `--hex-bytes` says otherwise. */
 export const DEFAULT_HEX_BYTES = 64 * 1024;
 /** The largest `--max-inflate`: inflated bodies are held in memory, and 1 GiB is within what Node can allocate. */

@@ -84,16 +84,15 @@ function frameText(node: DumpNode, depth: number, options: RenderOptions): strin
   const fields = node.header.map(([k, v]) => `${k}=${v}`).join(" ");
   const where = node.space === "inflated" ? `@${node.offset} (inflated)` : `@${node.offset}`;
   const version = node.versionName === undefined ? "" : ` [${node.versionName}]`;
-  let text = `${indent}${depth === 0 ? "frame" : "└ frame"} ${where}  ${p.bold(node.name)}  ${fields}${version}\n`;
-  const more = (line: string): void => {
-    text += `${indent}  ${line}\n`;
-  };
-  if (options.body) for (const line of bodyLines(node)) more(line);
+  const lines = [`${indent}${depth === 0 ? "frame" : "└ frame"} ${where}  ${p.bold(node.name)}  ${fields}${version}`];
+  const more = `${indent}  `;
+  if (options.body) for (const line of bodyLines(node)) lines.push(more + line);
   // A batch's children are marked in its own dump (same bytes); inflated frames get a dump of their own.
   if (options.hex && (depth === 0 || node.space === "inflated")) {
-    for (const line of annotatedHexDump(node.raw, node.offset, node.spans, p, options.hexBytes)) more(line);
+    for (const line of annotatedHexDump(node.raw, node.offset, node.spans, p, options.hexBytes)) lines.push(more + line);
   }
-  return text;
+  lines.push("");
+  return lines.join("\n");
 }
 
 /** The text printer. */

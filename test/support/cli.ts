@@ -162,7 +162,28 @@ export function ensureBuilt(): void {
   if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
 }
 
+/** How {@link runBin} runs the child. */
+export interface BinOptions {
+  /** Kill it after this long (default 20 s): the result then has `signal` set. */
+  readonly timeoutMs?: number;
+  /** Node options before the script, e.g. `--max-old-space-size=96`. */
+  readonly nodeArgs?: readonly string[];
+  /** Send stdout to /dev/null instead of collecting it (for runs that print hundreds of megabytes). */
+  readonly discardStdout?: boolean;
+  /** Report the child's peak resident memory (`maxRssKiB` in the result). */
+  readonly measureRss?: boolean;
+}
+
 /** Runs the built `bin/syncwire.js ARGS` in a child process (see {@link ensureBuilt}). */
-export function runBin(args: readonly string[], input: string | Uint8Array = "", timeoutMs = 20_000): ReturnType<typeof spawnSync> {
-  return spawnSync(process.execPath, ["bin/syncwire.js", ...args], { cwd: REPO, input, timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 });
+export function runBin(args: readonly string[], input: string | Uint8Array = "", options: BinOptions = {}): ReturnType<typeof spawnSync> & { maxRssKiB?: number } {
+  const node = [...(options.nodeArgs ?? []), ...(options.measureRss === true ? ["--import", "./test/support/report-rss.mjs"] : [])];
+  const result = spawnSync(process.execPath, [...node, "bin/syncwire.js", ...args], {
+    cwd: REPO,
+    input,
+    timeout: options.timeoutMs ?? 20_000,
+    maxBuffer: 256 * 1024 * 1024,
+    stdio: ["pipe", options.discardStdout === true ? "ignore" : "pipe", "pipe"],
+  });
+  const rss = /\nmaxRSS (\d+)\n$/.exec(String(result.stderr ?? ""));
+  return rss === null ? result : { ...result, stderr: String(result.stderr).slice(0, rss.index), maxRssKiB: Number(rss[1]) };
 }
