@@ -2,6 +2,9 @@
 // so any input can be made again), a corpus of valid inputs read from fixtures/, and mutators that bend
 // valid inputs in the places decoders check (lengths, header fields, tags, separators).
 import { readdirSync, readFileSync } from "node:fs";
+import { concatBytes as concat } from "../../dist/cli/concat.js";
+
+export { concat };
 
 const repo = new URL("../../", import.meta.url);
 const read = (path) => readFileSync(new URL(path, repo));
@@ -41,32 +44,10 @@ export function generatorFor(seed, index) {
   return generator(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35));
 }
 
-function hexForms(bytes) {
-  const hex = Buffer.from(bytes).toString("hex");
-  const cells = hex.match(/../g) ?? [];
-  const ascii = (row) => Array.from(row, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");
-  let xxd = "";
-  let hexdump = "";
-  let previous;
-  let starred = false;
-  for (let at = 0; at < bytes.length; at += 16) {
-    const row = bytes.subarray(at, at + 16);
-    const rowCells = cells.slice(at, at + 16);
-    const groups = [];
-    for (let g = 0; g < rowCells.length; g += 2) groups.push(rowCells.slice(g, g + 2).join(""));
-    xxd += `${at.toString(16).padStart(8, "0")}: ${groups.join(" ").padEnd(39)}  ${ascii(row)}\n`;
-    const rowHex = rowCells.join("");
-    if (row.length === 16 && rowHex === previous) {
-      if (!starred) hexdump += "*\n";
-      starred = true;
-      continue;
-    }
-    starred = false;
-    previous = rowHex;
-    hexdump += `${at.toString(16).padStart(8, "0")}  ${`${rowCells.slice(0, 8).join(" ")}  ${rowCells.slice(8).join(" ")}`.padEnd(48)}  |${ascii(row)}|\n`;
-  }
-  if (bytes.length > 0) hexdump += `${bytes.length.toString(16).padStart(8, "0")}\n`;
-  return [hex, cells.join(" "), cells.map((c) => `0x${c}`).join(", "), xxd, hexdump, Buffer.from(bytes).toString("base64")];
+/** Simple pasted forms of `bytes`: plain, spaced, 0x-prefixed hex, and base64. */
+function pastedForms(bytes) {
+  const cells = Buffer.from(bytes).toString("hex").match(/../g) ?? [];
+  return [cells.join(""), cells.join(" "), cells.map((c) => `0x${c}`).join(", "), Buffer.from(bytes).toString("base64")];
 }
 
 /** Valid inputs of every kind, from the repository's fixtures. */
@@ -85,8 +66,11 @@ export function loadCorpus() {
     .filter((f) => f.endsWith(".pcap") || f.endsWith(".pcapng"))
     .map((f) => new Uint8Array(read(`fixtures/pcap/${f}`)));
   const texts = [
-    ...frames.slice(0, 40).flatMap(hexForms),
-    ...["hexdump-star-heartbeats.txt", "hexdump-star-1-byte-row.txt", "hex-bytes-17.hex"].map((f) => read(`fixtures/cli/hostile/${f}`).toString("utf8")),
+    ...frames.slice(0, 40).flatMap(pastedForms),
+    // Real xxd and hexdump -C output, and the hostile texts.
+    ...["hex/sample.xxd", "hex/sample.hexdump", "hostile/hexdump-star-heartbeats.txt", "hostile/hexdump-star-1-byte-row.txt", "hostile/hex-bytes-17.hex"].map((f) =>
+      read(`fixtures/cli/${f}`).toString("utf8"),
+    ),
   ];
   const goldens = new URL("fixtures/cli/golden/", repo);
   const ndjson = readdirSync(goldens, { recursive: true })
@@ -184,16 +168,6 @@ export function randomText(r, max) {
   let out = "";
   const n = r.size(max);
   for (let i = 0; i < n; i++) out += r.pick(TEXT_ALPHABET);
-  return out;
-}
-
-export function concat(parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }
 

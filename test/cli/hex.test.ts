@@ -1,10 +1,12 @@
 // Every pasted hex form of the same bytes parses to those bytes: golden outputs of the real tools
-// (xxd 2023 and util-linux hexdump -C, captured once and pasted here) and a property test over
+// (xxd 2023 and util-linux hexdump -C, captured once: fixtures/cli/hex/) and a property test over
 // formatters that follow those tools' layouts.
 import { describe, expect } from "vitest";
+import { readFileSync } from "node:fs";
 import { fc, test } from "@fast-check/vitest";
 import { MAX_EXPANDED_BYTES, parseHex } from "../../src/cli/input/hex.js";
 import { CliInputError } from "../../src/cli/input/errors.js";
+import { repoPath } from "../support/cli.js";
 import { concat, fromHex, toHex } from "../support/hex.js";
 import { hexdumpForm, xxdForm } from "../support/hex-forms.js";
 import { thrownBy } from "../support/thrown.js";
@@ -19,27 +21,9 @@ const SAMPLE_HEX =
   "00".repeat(64) +
   "7c7461696c7c";
 
-const REAL_XXD = `00000000: 0000 003f 0010 0001 0000 0009 0000 0000  ...?............
-00000010: 0000 0017 0010 0001 0000 03e8 0000 0000  ................
-00000020: 7b22 6122 3a31 7d00 0000 1800 1000 0100  {"a":1}.........
-00000030: 0003 e800 0000 007b 2262 223a 3232 7d00  .......{"b":22}.
-00000040: 0000 0000 0000 0000 0000 0000 0000 0000  ................
-00000050: 0000 0000 0000 0000 0000 0000 0000 0000  ................
-00000060: 0000 0000 0000 0000 0000 0000 0000 0000  ................
-00000070: 0000 0000 0000 0000 0000 0000 0000 007c  ...............|
-00000080: 7461 696c 7c                             tail|
-`;
+const REAL_XXD = readFileSync(repoPath("fixtures/cli/hex/sample.xxd"), "utf8");
 
-const REAL_HEXDUMP = `00000000  00 00 00 3f 00 10 00 01  00 00 00 09 00 00 00 00  |...?............|
-00000010  00 00 00 17 00 10 00 01  00 00 03 e8 00 00 00 00  |................|
-00000020  7b 22 61 22 3a 31 7d 00  00 00 18 00 10 00 01 00  |{"a":1}.........|
-00000030  00 03 e8 00 00 00 00 7b  22 62 22 3a 32 32 7d 00  |.......{"b":22}.|
-00000040  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|
-*
-00000070  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 7c  |...............||
-00000080  74 61 69 6c 7c                                    |tail||
-00000085
-`;
+const REAL_HEXDUMP = readFileSync(repoPath("fixtures/cli/hex/sample.hexdump"), "utf8");
 
 const REAL_XXD_I = `unsigned char x[] = {`; // the C-array header of xxd -i is not hex: only its body is pasted
 
