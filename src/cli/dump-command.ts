@@ -127,6 +127,28 @@ async function pump(stream: FrameStream, chunks: Iterable<Uint8Array> | AsyncIte
 }
 
 /**
+ * A capture's fan-out: one frame stream per connection direction, each headed by a "stream" event, then
+ * the cut if the file was cut off. Stops starting streams once one reached the `--max-frames` limit.
+ */
+async function dumpCapture(bytes: Uint8Array, port: number | undefined, open: (label: string) => FrameStream, output: Output): Promise<void> {
+  const { captureStreams } = await import("./input/capture.js");
+  const found = captureStreams(bytes, port === undefined ? {} : { port });
+  if (found.streams.length === 0) {
+    const filter = port === undefined ? "" : `, none on port ${port}`;
+    output.emit({ type: "stream", label: "(no TCP payload)", bytes: 0, note: `${found.packetCount} packets, ${found.ignoredPackets} without TCP payload${filter}` });
+  }
+  for (const s of found.streams) {
+    const note = s.gap === undefined ? undefined : `bytes missing from offset ${s.gap.offset}: ${s.gap.missing} not captured`;
+    output.emit({ type: "stream", label: s.label, bytes: s.data.byteLength, ...(note === undefined ? {} : { note }) });
+    const stream = open(s.label);
+    await pump(stream, slices(s.data), output);
+    if (stream.limitReached) break;
+  }
+  const cut = found.truncated;
+  if (cut !== undefined) output.emit({ type: "error", offset: cut.offset, code: cut.code, reason: cut.reason });
+}
+
+/**
  * Runs `syncwire dump ARGS`.
  * @returns the exit status: 1 if an error was reported, else 0.
  * @throws UsageError for bad options; CliInputError for input that cannot be read as its form (before
@@ -145,21 +167,7 @@ export async function dump(args: string[], io: Io): Promise<number> {
   if (input.kind === "raw") {
     await pump(open(), rawChunks(input), output);
   } else if (capture) {
-    const { captureStreams } = await import("./input/capture.js");
-    const found = captureStreams(await readRest(input), options.port === undefined ? {} : { port: options.port });
-    if (found.streams.length === 0) {
-      const filter = options.port === undefined ? "" : `, none on port ${options.port}`;
-      output.emit({ type: "stream", label: "(no TCP payload)", bytes: 0, note: `${found.packetCount} packets, ${found.ignoredPackets} without TCP payload${filter}` });
-    }
-    for (const s of found.streams) {
-      const note = s.gap === undefined ? undefined : `bytes missing from offset ${s.gap.offset}: ${s.gap.missing} not captured`;
-      output.emit({ type: "stream", label: s.label, bytes: s.data.byteLength, ...(note === undefined ? {} : { note }) });
-      const stream = open(s.label);
-      await pump(stream, slices(s.data), output);
-      if (stream.limitReached) break;
-    }
-    const cut = found.truncated;
-    if (cut !== undefined) output.emit({ type: "error", offset: cut.offset, code: cut.code, reason: cut.reason });
+    await dumpCapture(await readRest(input), options.port, open, output);
   } else {
     const text = new TextDecoder().decode(await readRest(input));
     await pump(open(), input.kind === "hex" ? parseHex(text).chunks(FEED_BYTES) : slices(parseBase64(text)), output);

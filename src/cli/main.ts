@@ -12,6 +12,7 @@ import type { Stdin } from "./input/source.js";
 import type { Stdout } from "./output.js";
 import { PROFILE_NAMES } from "./profiles/profile.js";
 
+/** The text of `syncwire --help`: every input form, option and limit, with their defaults. */
 export const HELP = `syncwire — decode and encode syncwire frames (and goim, Bilibili, Mars frames beside them)
 
 Usage:

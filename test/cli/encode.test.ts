@@ -12,6 +12,7 @@ import { chunksAt } from "../support/chunks.js";
 import { expectNoStackTrace, ndjson, repoPath, runCli } from "../support/cli.js";
 import { readFixture } from "../support/fixtures.js";
 import { concat, fromHex, toHex } from "../support/hex.js";
+import { marsBytes } from "../support/mars.js";
 
 interface HexVector {
   name: string;
@@ -85,7 +86,6 @@ describe("round trip: dump --json | encode → the same bytes", () => {
     expect(toHex(result.bytes)).toBe(toHex(batch));
   });
 
-  /** A Mars frame, written out here: headLength, clientVersion, cmdid, seq, bodyLength (u32 BE), extension, body. */
   const marsFrameArb = fc.record({
     clientVersion: u32,
     cmdid: u32,
@@ -93,16 +93,6 @@ describe("round trip: dump --json | encode → the same bytes", () => {
     extension: fc.oneof({ weight: 3, arbitrary: fc.constant(new Uint8Array(0)) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 40 }) }),
     body: fc.oneof(fc.uint8Array({ maxLength: 30 }), fc.uint8Array({ minLength: 100, maxLength: 500 })),
   });
-  type MarsInit = { clientVersion: number; cmdid: number; seq: number; extension: Uint8Array; body: Uint8Array };
-  const marsBytes = (f: MarsInit): Uint8Array => {
-    const out = new Uint8Array(20 + f.extension.length + f.body.length);
-    const view = new DataView(out.buffer);
-    [20 + f.extension.length, f.clientVersion, f.cmdid, f.seq, f.body.length].forEach((v, i) => view.setUint32(i * 4, v));
-    out.set(f.extension, 20);
-    out.set(f.body, 20 + f.extension.length);
-    return out;
-  };
-
   test.prop([fc.array(marsFrameArb, { minLength: 1, maxLength: 5 }), cutsArb, fc.boolean()], { numRuns: 50 })("Mars frames under --profile mars (raw chunks, or hex)", async (frames, cuts, asHex) => {
     const bytes = concat(frames.map(marsBytes));
     const result = await roundTrip(["--profile", "mars"], asHex ? [toHex(bytes)] : chunksAt(bytes, cuts));

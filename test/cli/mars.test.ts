@@ -8,24 +8,11 @@ import { chunksAt } from "../support/chunks.js";
 import { profileEvents } from "../support/cli.js";
 import { readFixture } from "../support/fixtures.js";
 import { concat, fromHex, toHex } from "../support/hex.js";
+import { marsBytes } from "../support/mars.js";
 import { thrownBy } from "../support/thrown.js";
 
 const vectors = new Map(readFixture<{ name: string; hex: string }[]>("peers/peer-frames.json").map((v) => [v.name, fromHex(v.hex)]));
 const vector = (name: string): Uint8Array => vectors.get(name)!;
-
-/** A Mars frame built by hand: five big-endian u32s, extension, body. */
-function mars(fields: { clientVersion?: number; cmdid: number; seq: number; body?: Uint8Array; extension?: Uint8Array }): Uint8Array {
-  const extension = fields.extension ?? new Uint8Array(0);
-  const body = fields.body ?? new Uint8Array(0);
-  const head = new Uint8Array(20);
-  const view = new DataView(head.buffer);
-  view.setUint32(0, 20 + extension.length);
-  view.setUint32(4, fields.clientVersion ?? 200);
-  view.setUint32(8, fields.cmdid);
-  view.setUint32(12, fields.seq);
-  view.setUint32(16, body.length);
-  return concat([head, extension, body]);
-}
 
 /** Every frame of `chunks`, through one decoder, ended. */
 function decodeAll(chunks: readonly Uint8Array[], maxBodyLength?: number): MarsFrame[] {
@@ -67,7 +54,7 @@ describe("Mars vectors", () => {
 
 describe("Mars framing", () => {
   test("extension bytes between 20 and headLength are skipped; frames in one chunk are views of it", () => {
-    const bytes = mars({ cmdid: 3, seq: 9, extension: Uint8Array.of(0xee, 0xee, 0xee), body: Uint8Array.of(1, 2) });
+    const bytes = marsBytes({ cmdid: 3, seq: 9, extension: Uint8Array.of(0xee, 0xee, 0xee), body: Uint8Array.of(1, 2) });
     const [frame] = decodeAll([bytes]);
     expect([frame!.headLength, toHex(frame!.extension), toHex(frame!.body), frame!.packetLength]).toEqual([23, "eeeeee", "0102", 25]);
     expect(frame!.body.buffer).toBe(bytes.buffer);
@@ -113,7 +100,7 @@ describe("Mars framing", () => {
   test.prop([fc.array(arbFrame, { maxLength: 8 }), fc.array(fc.nat({ max: 400 }), { maxLength: 30 })])(
     "hand-built frames decode to their fields, in any chunking (down to 1-byte chunks)",
     (list, cuts) => {
-      const bytes = concat(list.map(mars));
+      const bytes = concat(list.map(marsBytes));
       const fields = (f: MarsFrame): unknown[] => [f.cmdid, f.seq, f.clientVersion, toHex(f.body), toHex(f.extension)];
       const expected = list.map((f) => [f.cmdid, f.seq, f.clientVersion, toHex(f.body), toHex(f.extension)]);
       expect(decodeAll(chunksAt(bytes, cuts)).map(fields)).toEqual(expected);
