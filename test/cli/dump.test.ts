@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { brotliCompressSync, constants as zlibConstants } from "node:zlib";
 import { chunksOf } from "../support/chunks.js";
-import { ensureBuilt, expectGolden, expectNoStackTrace, ndjson, repoPath, runBin, runCli, type CliResult } from "../support/cli.js";
+import { ensureBuilt, expectGolden, expectNoStackTrace, ndjson, repoPath, runBin, runCli, UPDATE_GOLDEN, type CliResult } from "../support/cli.js";
 import { readFixture, type FrameFields } from "../support/fixtures.js";
 import { concat, fromHex, toHex } from "../support/hex.js";
 import { hexdumpForm, xxdForm } from "../support/hex-forms.js";
@@ -73,6 +73,11 @@ async function goldenCase(set: string, name: string, args: string[], stdin: stri
   expectGolden(`${set}/${name}.ndjson`, json.stdout);
   return { text, json };
 }
+
+// Skipped while UPDATE_GOLDEN=1: then expectGolden writes files, and would write this one.
+test.skipIf(UPDATE_GOLDEN)("a missing golden file fails the test (UPDATE_GOLDEN=1 writes it instead)", () => {
+  expect(() => expectGolden("no-such-set/no-such-case.txt", "output")).toThrow(/golden no-such-set\/no-such-case\.txt is missing/);
+});
 
 describe("golden output: our frames (fixtures/wire/frames.json)", () => {
   test.each(uniqueNames(wireVectors))("%s", async (name, v) => {
