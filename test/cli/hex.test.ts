@@ -162,6 +162,15 @@ describe("'*' repeats are expanded lazily, by whole rows", () => {
     expect([error.code, error.line, error.column]).toEqual(["BAD_HEX", 3, 1]);
     expect(error.reason).toMatch(/expands to 268435472 bytes, more than the 268435456/);
   });
+  test.each([
+    // Found by `npm run fuzz` (seed 20261130, inputs 415360 and 703830): a '*' that stands for no row at
+    // all was taken for a literal copy of the row.
+    ["a 16-byte row", "00000000  00 00 00 10 00 10 00 01  00 00 00 02 00 00 00 01  |................|\n*\n10", "00000010001000010000000200000001"],
+    ["a 1-byte row, then more offset lines", "00000000  00                                                |.|\n*\n1\n1\n1\n1", "00"],
+  ])("a '*' followed by the next row's own offset repeats nothing (%s)", (_name, text, hex) => {
+    expect(parseHex(text).length).toBe(hex.length / 2);
+    expect(toHex(bytesOf(text))).toBe(hex);
+  });
   test("a repeat that is not a whole number of rows is refused", () => {
     const error = errorOf("00000000  00 01 02  |...|\n*\n00000010\n");
     expect([error.code, error.line]).toEqual(["BAD_HEX", 3]);

@@ -45,7 +45,7 @@ export interface HexBytes {
   chunks(size?: number): Generator<Uint8Array, void, undefined>;
 }
 
-/** Literal bytes `[start, end)` of the sink, or `count` more copies of the row `[start, end)`. */
+/** Literal bytes `[start, end)` of the sink (`count` 0), or `count` (≥ 1) more copies of the row `[start, end)`. */
 interface Segment {
   readonly start: number;
   readonly end: number;
@@ -124,8 +124,9 @@ class HexSink {
     return this.#used;
   }
 
-  /** Says that the row `[start, end)` of literal bytes repeats `count` more times here. */
+  /** Says that the row `[start, end)` of literal bytes repeats `count` (≥ 0) more times here. */
   repeat(start: number, end: number, count: number): void {
+    if (count === 0) return; // a '*' followed by the next row's offset stands for nothing
     if (this.#used > this.#runStart) this.#segments.push({ start: this.#runStart, end: this.#used, count: 0 });
     this.#segments.push({ start, end, count });
     this.#runStart = this.#used;
