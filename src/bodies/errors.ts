@@ -31,13 +31,16 @@ export class BodyError extends Error {
   readonly offset: number;
   /** The op of the frame whose body failed. */
   readonly op: number;
+  /** What went wrong, in words: `message` without its "(CODE at byte N, op O)" suffix. */
+  readonly reason: string;
 
-  /** @param message what went wrong; the code and offset are appended. */
+  /** @param message what went wrong (becomes `reason`); the code, offset and op are appended for `message`. */
   constructor(code: BodyErrorCode, op: number, offset: number, message: string) {
     super(`${message} (${code} at byte ${offset}, op ${op})`);
     this.name = "BodyError";
     this.code = code;
     this.op = op;
     this.offset = offset;
+    this.reason = message;
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { FrameInit } from "../wire/encode.js";
 import { checkHeaderFields, encodeFrame } from "../wire/encode.js";
+import { MAX_U32 } from "../wire/bytes.js";
 import { HEADER_SIZE, writeHeader } from "../wire/header.js";
 import { encodeBody } from "./codec.js";
 import { checkMessageType, scratchWriter, writeFast } from "./proto.js";
@@ -57,7 +58,7 @@ export function encodeBodyFrame<O extends BodyOp>(op: O, message: MessageOf<O>, 
         w.abandon();
         throw new RangeError(`op ${op} requires a body, but every field of the ${schema.typeName} is at its default`);
       }
-      if (size > 0xffff_ffff) {
+      if (size > MAX_U32) {
         w.abandon();
         throw new RangeError(`frame of ${size} bytes exceeds the u32 packetLength`);
       }

@@ -4,49 +4,32 @@
  * Ops not in the table — BATCH (its body is frames, see `splitBatch`), application ops (≥ 1000) and
  * reserved numbers — are opaque to the bodies layer and stay bytes.
  */
-import type { DescMessage } from "@bufbuild/protobuf";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Op } from "../wire/ops.js";
-import { ChunkAckSchema, ChunkSchema, type Chunk, type ChunkAck } from "../gen/syncwire/v1/chunk_pb.js";
-import { AckSchema, MessagePacketSchema, type Ack, type MessagePacket } from "../gen/syncwire/v1/message_pb.js";
-import {
-  DisconnectSchema,
-  HeartbeatAckSchema,
-  HeartbeatSchema,
-  HelloSchema,
-  WelcomeSchema,
-  type Disconnect,
-  type Heartbeat,
-  type HeartbeatAck,
-  type Hello,
-  type Welcome,
-} from "../gen/syncwire/v1/session_pb.js";
-import {
-  NotifySchema,
-  SyncCommitSchema,
-  SyncRequestSchema,
-  SyncResultSchema,
-  type Notify,
-  type SyncCommit,
-  type SyncRequest,
-  type SyncResult,
-} from "../gen/syncwire/v1/sync_pb.js";
+import { ChunkAckSchema, ChunkSchema } from "../gen/syncwire/v1/chunk_pb.js";
+import { AckSchema, MessagePacketSchema } from "../gen/syncwire/v1/message_pb.js";
+import { DisconnectSchema, HeartbeatAckSchema, HeartbeatSchema, HelloSchema, WelcomeSchema } from "../gen/syncwire/v1/session_pb.js";
+import { NotifySchema, SyncCommitSchema, SyncRequestSchema, SyncResultSchema } from "../gen/syncwire/v1/sync_pb.js";
+
+/** The table: each typed op and the schema of its body. The types, the op list and the lookup below derive from it. */
+const BODY_SCHEMAS = {
+  [Op.HEARTBEAT]: HeartbeatSchema,
+  [Op.HEARTBEAT_ACK]: HeartbeatAckSchema,
+  [Op.SEND]: MessagePacketSchema,
+  [Op.ACK]: AckSchema,
+  [Op.DISCONNECT]: DisconnectSchema,
+  [Op.HELLO]: HelloSchema,
+  [Op.WELCOME]: WelcomeSchema,
+  [Op.NOTIFY]: NotifySchema,
+  [Op.SYNC]: SyncRequestSchema,
+  [Op.SYNC_RESULT]: SyncResultSchema,
+  [Op.SYNC_COMMIT]: SyncCommitSchema,
+  [Op.CHUNK]: ChunkSchema,
+  [Op.CHUNK_ACK]: ChunkAckSchema,
+} as const;
 
 /** The message type each typed op carries. */
-export interface BodyMessages {
-  [Op.HEARTBEAT]: Heartbeat;
-  [Op.HEARTBEAT_ACK]: HeartbeatAck;
-  [Op.SEND]: MessagePacket;
-  [Op.ACK]: Ack;
-  [Op.DISCONNECT]: Disconnect;
-  [Op.HELLO]: Hello;
-  [Op.WELCOME]: Welcome;
-  [Op.NOTIFY]: Notify;
-  [Op.SYNC]: SyncRequest;
-  [Op.SYNC_RESULT]: SyncResult;
-  [Op.SYNC_COMMIT]: SyncCommit;
-  [Op.CHUNK]: Chunk;
-  [Op.CHUNK_ACK]: ChunkAck;
-}
+export type BodyMessages = { [O in keyof typeof BODY_SCHEMAS]: MessageShape<(typeof BODY_SCHEMAS)[O]> };
 
 /** An op whose body is a protobuf message: every defined op except BATCH. */
 export type BodyOp = keyof BodyMessages;
@@ -54,38 +37,13 @@ export type BodyOp = keyof BodyMessages;
 /** The message type carried by `O`. */
 export type MessageOf<O extends BodyOp> = BodyMessages[O];
 
-/** Every typed op, in op order. */
-export const BODY_OPS: readonly BodyOp[] = Object.freeze([
-  Op.HEARTBEAT,
-  Op.HEARTBEAT_ACK,
-  Op.SEND,
-  Op.ACK,
-  Op.DISCONNECT,
-  Op.HELLO,
-  Op.WELCOME,
-  Op.NOTIFY,
-  Op.SYNC,
-  Op.SYNC_RESULT,
-  Op.SYNC_COMMIT,
-  Op.CHUNK,
-  Op.CHUNK_ACK,
-] as const);
+/** Every typed op, in op order (integer keys enumerate in ascending order). */
+export const BODY_OPS: readonly BodyOp[] = Object.freeze(Object.keys(BODY_SCHEMAS).map((op) => Number(op) as BodyOp));
 
+/** The table as an array indexed by op: the lookup on every decode. */
 const SCHEMAS: readonly (DescMessage | undefined)[] = (() => {
   const table: (DescMessage | undefined)[] = [];
-  table[Op.HEARTBEAT] = HeartbeatSchema;
-  table[Op.HEARTBEAT_ACK] = HeartbeatAckSchema;
-  table[Op.SEND] = MessagePacketSchema;
-  table[Op.ACK] = AckSchema;
-  table[Op.DISCONNECT] = DisconnectSchema;
-  table[Op.HELLO] = HelloSchema;
-  table[Op.WELCOME] = WelcomeSchema;
-  table[Op.NOTIFY] = NotifySchema;
-  table[Op.SYNC] = SyncRequestSchema;
-  table[Op.SYNC_RESULT] = SyncResultSchema;
-  table[Op.SYNC_COMMIT] = SyncCommitSchema;
-  table[Op.CHUNK] = ChunkSchema;
-  table[Op.CHUNK_ACK] = ChunkAckSchema;
+  for (const op of BODY_OPS) table[op] = BODY_SCHEMAS[op];
   return table;
 })();
 

@@ -12,8 +12,8 @@
  */
 import { create } from "@bufbuild/protobuf";
 import { SyncKeyEntrySchema, SyncKeySchema, type SyncKey } from "../gen/syncwire/v1/sync_pb.js";
+import { MAX_U32 } from "../wire/bytes.js";
 
-const MAX_U32 = 0xffff_ffff;
 const MAX_U64 = 0xffff_ffff_ffff_ffffn;
 
 /** Why a SyncKey text failed to parse, and where (a character index). */
@@ -22,12 +22,15 @@ export class SyncKeyFormatError extends Error {
   readonly code = "BAD_SYNC_KEY" as const;
   /** Character index where the offending entry starts. */
   readonly offset: number;
+  /** What went wrong, in words: `message` without its "(BAD_SYNC_KEY at character N)" suffix. */
+  readonly reason: string;
 
-  /** @param message what went wrong; the offset is appended. */
+  /** @param message what went wrong (becomes `reason`); the code and offset are appended for `message`. */
   constructor(offset: number, message: string) {
     super(`${message} (BAD_SYNC_KEY at character ${offset})`);
     this.name = "SyncKeyFormatError";
     this.offset = offset;
+    this.reason = message;
   }
 }
 

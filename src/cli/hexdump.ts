@@ -8,9 +8,9 @@ import type { Paint } from "./paint.js";
 
 const ROW = 16;
 
-function hexByte(b: number): string {
-  return b.toString(16).padStart(2, "0");
-}
+/** Each byte's two hex digits, and its character in the ascii column: looked up, not formatted per byte. */
+const HEX_DIGITS: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+const ASCII: readonly string[] = Array.from({ length: 256 }, (_, b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : "."));
 
 /** Column of byte `i` (0–15) within the hex area: two spaces between the two groups of eight. */
 function column(i: number): number {
@@ -19,12 +19,13 @@ function column(i: number): number {
 
 /**
  * Renders `bytes` (a frame) whose first byte sits at `offset` in its space.
- * @returns the lines, without trailing newlines.
+ * @param maxBytes the most bytes shown (rounded up to a whole row of 16, never past the end); 0 for all.
+ * @returns the lines, without trailing newlines. Linear in the rows shown plus the spans.
  */
 export function annotatedHexDump(bytes: Uint8Array, offset: number, spans: readonly Span[], paint: Paint, maxBytes = 0): string[] {
   const lines: string[] = [];
-  // Show at most `maxBytes` (rounded up to a row); 0 shows everything.
-  const shown = maxBytes > 0 && bytes.byteLength > maxBytes ? Math.ceil(maxBytes / ROW) * ROW : bytes.byteLength;
+  // Show at most `maxBytes`, rounded up to a whole row but never past the end; 0 shows everything.
+  const shown = maxBytes > 0 ? Math.min(bytes.byteLength, Math.ceil(maxBytes / ROW) * ROW) : bytes.byteLength;
   // Role of each byte, for colour: the innermost (last-listed) span wins.
   const roles: (Span["role"] | undefined)[] = new Array(shown);
   for (const span of spans) for (let i = span.start; i < span.start + span.length && i < shown; i++) roles[i] = span.role;
@@ -40,8 +41,8 @@ export function annotatedHexDump(bytes: Uint8Array, offset: number, spans: reado
       if (i > row) hex += i - row === 8 ? "  " : " ";
       if (i < end) {
         const b = bytes[i]!;
-        hex += paint.role(roles[i], hexByte(b));
-        ascii += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".";
+        hex += paint.role(roles[i], HEX_DIGITS[b]!);
+        ascii += ASCII[b]!;
       } else {
         hex += "  ";
       }

@@ -1,8 +1,10 @@
 /**
- * What `syncwire dump` prints, independent of how: one `DumpNode` per frame (with its children for
- * batches and compressed bodies), trailers, stream headings and errors. The profiles fill it, the text
- * and JSON printers read it.
+ * What `syncwire dump` prints, independent of how: frames as `DumpNode`s, streamed in pre-order (a frame,
+ * then its inner frames, then a "frame-end" that closes it), trailers, stream headings and errors. The
+ * profiles build the nodes, the printers (`render.ts`) read them; nothing holds a whole tree, so a frame
+ * with half a million inner frames is printed in constant memory.
  */
+import type { ProfileName } from "./profiles/profile.js";
 
 /** A labelled run of bytes inside a frame, for the annotated hex dump. */
 export interface Span {
@@ -14,13 +16,13 @@ export interface Span {
   readonly role: "length" | "hl" | "version" | "op" | "seq" | "field" | "extension" | "body";
 }
 
-/** A frame as printed. */
+/** A frame as printed. Its inner frames are not in it: they follow it as events of their own. */
 export interface DumpNode {
   /** Byte offset of the frame in its space (the stream, or the parent's inflated bytes). */
   readonly offset: number;
   /** "stream" for input offsets; "inflated" when the offset counts inside a decompressed body. */
   readonly space: "stream" | "inflated";
-  readonly profile: "syncwire" | "goim" | "bilibili" | "mars";
+  readonly profile: ProfileName;
   /** The op / cmdid name. */
   readonly name: string;
   /** Header fields in wire order, as `[name, value]`. */
@@ -33,13 +35,14 @@ export interface DumpNode {
   readonly raw: Uint8Array;
   /** Spans inside `raw`, including those of batch children (same bytes). */
   readonly spans: readonly Span[];
-  /** The body read as something: a protobuf message, JSON, text, a count. Absent for empty or opaque bodies. */
+  /** The body read as something: a protobuf message, JSON, text, a count, an error. Absent for empty or opaque bodies. */
   readonly decoded?: DecodedBody;
-  /** Inner frames of a batch (same byte space) or of a compressed body (inflated space). */
-  readonly children?: readonly DumpNode[];
-  /** Inner frames beyond those in `children`, counted but not described (see `MAX_CHILDREN`). */
-  readonly moreChildren?: number;
-  /** For a compressed body: the algorithm and the inflated bytes the children live in. */
+  /**
+   * Set for a batch or a compressed body: how many inner frames it holds. Those that fit the
+   * `--max-frames` budget follow as "frame" events one level deeper, then a "frame-end" closes this one.
+   */
+  readonly innerFrames?: number;
+  /** For a compressed body: the algorithm and the inflated bytes its inner frames live in. */
   readonly compressed?: { readonly algorithm: string; readonly inflated: Uint8Array };
 }
 
@@ -50,27 +53,33 @@ export type DecodedBody =
    * reading of the `content` of text messages, which base64 hides from a person.
    */
   | { readonly kind: "protobuf"; readonly type: string; readonly json: unknown; readonly texts?: Readonly<Record<string, string>> }
-  | { readonly kind: "json"; readonly value: unknown }
+  /** A JSON body, as compact JSON text: numbers exactly as sent (an integer past 2^53 stays exact). */
+  | { readonly kind: "json"; readonly json: string }
   | { readonly kind: "text"; readonly text: string }
   | { readonly kind: "count"; readonly name: string; readonly value: number }
-  /** The body could not be read; `offset` is where the problem starts, in the frame's space. */
-  | { readonly kind: "error"; readonly code: string; readonly message: string; readonly offset: number };
+  /** The body could not be read; `offset` is where the problem starts, in the stream (see `profiles/node.ts`). */
+  | { readonly kind: "error"; readonly code: string; readonly reason: string; readonly offset: number };
+
+/** A frame, or the end of a frame's inner frames, as a profile describes it. */
+export type NodeEvent =
+  | { readonly type: "frame"; readonly node: DumpNode; /** 0 for a top-level frame. */ readonly depth: number }
+  | {
+      readonly type: "frame-end";
+      /** The node whose inner frames end here (one with `innerFrames`). */
+      readonly node: DumpNode;
+      readonly depth: number;
+      /** Inner frames counted but not described (the `--max-frames` budget ran out). */
+      readonly notShown: number;
+    };
+
+/** The stream a record belongs to: a capture's connection direction; absent for a single input. */
+interface InStream {
+  readonly stream?: string;
+}
 
 /** One thing the dump reports, in order. */
 export type DumpEvent =
   | { readonly type: "stream"; readonly label: string; readonly bytes: number; readonly note?: string }
-  | { readonly type: "frame"; readonly node: DumpNode; readonly stream?: string }
-  | { readonly type: "trailer"; readonly offset: number; readonly bytes: Uint8Array; readonly text?: string; readonly stream?: string }
-  | { readonly type: "error"; readonly offset: number | undefined; readonly code: string; readonly message: string; readonly stream?: string };
-
-/**
- * Inner frames described per batch or compressed body. 8 KiB of zlib can inflate to half a million empty
- * frames; past this many the rest is counted, not described or printed (the parent's bytes, which
- * `encode` uses, are always complete).
- */
-export const MAX_CHILDREN = 65_536;
-
-/** The bytes a frame occupies, from its body view (header and body are contiguous in every decoder). */
-export function rawOf(body: Uint8Array, headerLength: number): Uint8Array {
-  return new Uint8Array(body.buffer, body.byteOffset - headerLength, headerLength + body.byteLength);
-}
+  | (NodeEvent & InStream)
+  | ({ readonly type: "trailer"; readonly offset: number; readonly bytes: Uint8Array; readonly text: string } & InStream)
+  | ({ readonly type: "error"; readonly offset: number | undefined; readonly code: string; readonly reason: string } & InStream);

@@ -1,6 +1,7 @@
 /** Colour for the text output: ANSI codes when stdout is a terminal (or `--color`), plain otherwise. */
 import type { Span } from "./model.js";
 
+/** How text is coloured: ANSI codes, or none. */
 export interface Paint {
   readonly enabled: boolean;
   role(role: Span["role"] | undefined, text: string): string;

@@ -1,11 +1,19 @@
 /**
  * Printers for `dump`: the default text form (header fields named, body decoded, annotated hex dump,
- * children as an indented tree) and `--json` (one object per line, stable field names, bytes as hex).
+ * inner frames as an indented tree) and `--json` (one object per line for each top-level frame, inner
+ * frames nested under `children`; stable field names, bytes as hex).
+ *
+ * Both take the events one at a time, in order, and return the text for each: a frame with inner frames
+ * is written as it is described, never held whole. The JSON printer keeps the one piece of state this
+ * needs, how many children each open frame has written so far (for the commas).
  */
+import { Buffer } from "node:buffer";
+import { formatJsonText } from "./json-text.js";
 import { annotatedHexDump } from "./hexdump.js";
 import type { DecodedBody, DumpEvent, DumpNode } from "./model.js";
 import type { Paint } from "./paint.js";
 
+/** What the text form shows. */
 export interface RenderOptions {
   readonly hex: boolean;
   /** Most bytes of one frame shown in its hex dump; 0 for all. */
@@ -14,36 +22,35 @@ export interface RenderOptions {
   readonly paint: Paint;
 }
 
+/** Turns events into text, one event at a time, in order. */
+export type Printer = (event: DumpEvent) => string;
+
 function toHex(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += b.toString(16).padStart(2, "0");
-  return s;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex");
 }
 
-/** "packet length 3 is shorter … (BAD_PACKET_LENGTH at byte 34)" → the words, without the suffix. */
-function reason(message: string): string {
-  return message.replace(/\s*\([A-Z_]+ at byte \d+(?:, op \d+)?\)$/, "");
-}
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /** Flattens a JSON value into `path: value` lines. */
 function fieldLines(value: unknown, path: string, out: string[]): void {
   if (value !== null && typeof value === "object") {
     const entries = Array.isArray(value) ? value.map((v, i) => [`[${i}]`, v] as const) : Object.entries(value);
     if (entries.length === 0) out.push(`${path}: ${Array.isArray(value) ? "[]" : "{}"}`);
-    for (const [key, v] of entries) fieldLines(v, path === "" ? String(key).replace(/^\[/, "[") : Array.isArray(value) ? `${path}${key}` : `${path}.${key}`, out);
+    for (const [key, v] of entries) fieldLines(v, path === "" ? String(key) : Array.isArray(value) ? `${path}${key}` : `${path}.${key}`, out);
     return;
   }
   out.push(`${path}: ${JSON.stringify(value)}`);
 }
 
-function bodyLines(node: DumpNode, decoded: DecodedBody | undefined): string[] {
+function bodyLines(node: DumpNode): string[] {
+  const bytes = node.body.byteLength;
   if (node.compressed !== undefined) {
-    const n = node.children?.length ?? 0;
-    return [`body: ${node.compressed.algorithm}, ${node.body.byteLength} bytes → ${node.compressed.inflated.byteLength} bytes inflated, ${n} frame${n === 1 ? "" : "s"}`];
+    return [`body: ${node.compressed.algorithm}, ${bytes} bytes → ${node.compressed.inflated.byteLength} bytes inflated, ${plural(node.innerFrames ?? 0, "frame")}`];
   }
-  if (node.children !== undefined) return [`body: batch of ${node.children.length} frame${node.children.length === 1 ? "" : "s"}`];
-  if (node.body.byteLength === 0) return ["body: empty"];
-  if (decoded === undefined) return [`body: ${node.body.byteLength} byte${node.body.byteLength === 1 ? "" : "s"} (binary)`];
+  if (node.innerFrames !== undefined) return [`body: batch of ${plural(node.innerFrames, "frame")}`];
+  if (bytes === 0) return ["body: empty"];
+  const decoded = node.decoded;
+  if (decoded === undefined) return [`body: ${plural(bytes, "byte")} (binary)`];
   switch (decoded.kind) {
     case "protobuf": {
       const lines: string[] = [];
@@ -55,84 +62,109 @@ function bodyLines(node: DumpNode, decoded: DecodedBody | undefined): string[] {
         const at = lines.findIndex((l) => l.startsWith(`${path}: `));
         lines.splice(at === -1 ? lines.length : at + 1, 0, `${path} (as UTF-8): ${JSON.stringify(text)}`);
       }
-      return [`body: ${decoded.type} (${node.body.byteLength} bytes)`, ...lines.map((l) => `  ${l}`)];
+      return [`body: ${decoded.type} (${bytes} bytes)`, ...lines.map((l) => `  ${l}`)];
     }
     case "json":
-      return [`body: JSON (${node.body.byteLength} bytes)`, ...JSON.stringify(decoded.value, null, 2).split("\n").map((l) => `  ${l}`)];
+      return [`body: JSON (${bytes} bytes)`, ...(formatJsonText(decoded.json, 2) ?? decoded.json).split("\n").map((l) => `  ${l}`)];
     case "text":
       return [`body: text ${JSON.stringify(decoded.text)}`];
     case "count": {
-      const rest = node.body.byteLength - 4;
+      const rest = bytes - 4;
       return [`body: ${decoded.name} ${decoded.value}${rest > 0 ? ` (+${rest} more bytes)` : ""}`];
     }
     case "error":
-      return [`body: cannot decode: ${reason(decoded.message)} (${decoded.code})`];
+      return [`body: cannot decode: ${decoded.reason} (${decoded.code})`];
   }
 }
 
-/** Appends `more` indented by two spaces. A loop, not `push(...more)`: a large frame has more lines than a call may take arguments. */
-function appendIndented(lines: string[], more: readonly string[]): void {
-  for (const line of more) lines.push(`  ${line}`);
-}
-
-function nodeLines(node: DumpNode, options: RenderOptions, depth: number, withHex: boolean): string[] {
+/** The lines of one frame (not its inner frames), indented for its depth. */
+function frameText(node: DumpNode, depth: number, options: RenderOptions): string {
   const p = options.paint;
+  const indent = "  ".repeat(depth);
   const fields = node.header.map(([k, v]) => `${k}=${v}`).join(" ");
   const where = node.space === "inflated" ? `@${node.offset} (inflated)` : `@${node.offset}`;
   const version = node.versionName === undefined ? "" : ` [${node.versionName}]`;
-  const lines = [`${depth === 0 ? "frame" : "└ frame"} ${where}  ${p.bold(node.name)}  ${fields}${version}`];
-  if (options.body) appendIndented(lines, bodyLines(node, node.decoded));
-  if (withHex && options.hex) appendIndented(lines, annotatedHexDump(node.raw, node.offset, node.spans, p, options.hexBytes));
-  for (const child of node.children ?? []) {
-    // Batch children are already in the parent's dump (same bytes, marked); inflated ones are not.
-    appendIndented(lines, nodeLines(child, options, depth + 1, child.space === "inflated"));
+  const lines = [`${indent}${depth === 0 ? "frame" : "└ frame"} ${where}  ${p.bold(node.name)}  ${fields}${version}`];
+  const more = `${indent}  `;
+  if (options.body) for (const line of bodyLines(node)) lines.push(more + line);
+  // A batch's children are marked in its own dump (same bytes); inflated frames get a dump of their own.
+  if (options.hex && (depth === 0 || node.space === "inflated")) {
+    for (const line of annotatedHexDump(node.raw, node.offset, node.spans, p, options.hexBytes)) lines.push(more + line);
   }
-  if (node.moreChildren !== undefined) lines.push(`  … ${node.moreChildren} more inner frames not shown`);
-  return lines;
+  lines.push("");
+  return lines.join("\n");
 }
 
-/** The text form of one event. */
-export function renderText(event: DumpEvent, options: RenderOptions): string {
+/** The text printer. */
+export function textPrinter(options: RenderOptions): Printer {
   const p = options.paint;
-  switch (event.type) {
-    case "stream":
-      return `${p.bold(`== stream ${event.label}`)} (${event.bytes} bytes${event.note === undefined ? "" : `, ${event.note}`})\n`;
-    case "frame":
-      return nodeLines(event.node, options, 0, true).join("\n") + "\n";
-    case "trailer": {
-      const lines = [`trailer @${event.offset}  ${event.bytes.byteLength} bytes after the last frame${event.text === undefined ? "" : ` ${JSON.stringify(event.text)}`}`];
-      if (options.hex) appendIndented(lines, annotatedHexDump(event.bytes, event.offset, [], p, options.hexBytes));
-      return lines.join("\n") + "\n";
+  return (event) => {
+    switch (event.type) {
+      case "stream":
+        return `${p.bold(`== stream ${event.label}`)} (${event.bytes} bytes${event.note === undefined ? "" : `, ${event.note}`})\n`;
+      case "frame":
+        return frameText(event.node, event.depth, options);
+      case "frame-end":
+        return event.notShown > 0 ? `${"  ".repeat(event.depth)}  … ${event.notShown} more inner frames not shown (--max-frames)\n` : "";
+      case "trailer": {
+        let text = `trailer @${event.offset}  ${event.bytes.byteLength} bytes after the last frame ${JSON.stringify(event.text)}\n`;
+        if (options.hex) for (const line of annotatedHexDump(event.bytes, event.offset, [], p, options.hexBytes)) text += `  ${line}\n`;
+        return text;
+      }
+      case "error":
+        return `${p.error(`error${event.offset === undefined ? "" : ` at byte ${event.offset}`}: ${event.reason} (${event.code})`)}\n`;
     }
+  };
+}
+
+/** A decoded body as JSON text: a JSON body is written exactly as its (checked, compact) text. */
+function decodedJson(decoded: DecodedBody): string {
+  switch (decoded.kind) {
+    case "json":
+      return `{"kind":"json","value":${decoded.json}}`;
     case "error":
-      return `${p.error(`error${event.offset === undefined ? "" : ` at byte ${event.offset}`}: ${reason(event.message)} (${event.code})`)}\n`;
+      return JSON.stringify({ kind: "error", code: decoded.code, message: decoded.reason, offset: decoded.offset });
+    default:
+      return JSON.stringify(decoded);
   }
 }
 
-function nodeJson(node: DumpNode): Record<string, unknown> {
-  const out: Record<string, unknown> = { offset: node.offset, space: node.space, profile: node.profile, name: node.name };
-  for (const [k, v] of node.header) out[k] = v;
-  if (node.versionName !== undefined) out.versionName = node.versionName;
-  out.extension = toHex(node.extension);
-  out.body = toHex(node.body);
-  if (node.decoded !== undefined) out.decoded = node.decoded;
-  if (node.compressed !== undefined) out.compressed = { algorithm: node.compressed.algorithm, inflated: toHex(node.compressed.inflated) };
-  if (node.children !== undefined) out.children = node.children.map(nodeJson);
-  if (node.moreChildren !== undefined) out.moreChildren = node.moreChildren;
-  return out;
+/** A node's JSON object without its closing brace (children may follow). */
+function nodeJsonOpen(node: DumpNode, top: Record<string, unknown>): string {
+  const head: Record<string, unknown> = { ...top, offset: node.offset, space: node.space, profile: node.profile, name: node.name };
+  for (const [k, v] of node.header) head[k] = v;
+  if (node.versionName !== undefined) head.versionName = node.versionName;
+  head.extension = toHex(node.extension);
+  head.body = toHex(node.body);
+  let text = JSON.stringify(head).slice(0, -1);
+  if (node.decoded !== undefined) text += `,"decoded":${decodedJson(node.decoded)}`;
+  if (node.compressed !== undefined) text += `,"compressed":${JSON.stringify({ algorithm: node.compressed.algorithm, inflated: toHex(node.compressed.inflated) })}`;
+  return text;
 }
 
-/** The `--json` form of one event: one line of JSON. */
-export function renderJson(event: DumpEvent): string {
-  const stream = event.type !== "stream" && event.stream !== undefined ? { stream: event.stream } : {};
-  switch (event.type) {
-    case "stream":
-      return JSON.stringify({ type: "stream", label: event.label, bytes: event.bytes, ...(event.note === undefined ? {} : { note: event.note }) }) + "\n";
-    case "frame":
-      return JSON.stringify({ type: "frame", ...stream, ...nodeJson(event.node) }, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v)) + "\n";
-    case "trailer":
-      return JSON.stringify({ type: "trailer", ...stream, offset: event.offset, bytes: toHex(event.bytes), ...(event.text === undefined ? {} : { text: event.text }) }) + "\n";
-    case "error":
-      return JSON.stringify({ type: "error", ...stream, offset: event.offset ?? null, code: event.code, message: reason(event.message) }) + "\n";
-  }
+/** The `--json` printer: one line per top-level frame (inner frames nested), trailer, stream or error. */
+export function jsonPrinter(): Printer {
+  /** Children written so far by each open frame, outermost first. */
+  const written: number[] = [];
+  return (event) => {
+    const stream = event.type !== "stream" && event.stream !== undefined ? { stream: event.stream } : {};
+    switch (event.type) {
+      case "stream":
+        return JSON.stringify({ type: "stream", label: event.label, bytes: event.bytes, ...(event.note === undefined ? {} : { note: event.note }) }) + "\n";
+      case "frame": {
+        const depth = event.depth;
+        const comma = depth > 0 && written[depth - 1]!++ > 0 ? "," : "";
+        const open = comma + nodeJsonOpen(event.node, depth === 0 ? { type: "frame", ...stream } : {});
+        if (event.node.innerFrames === undefined) return open + (depth === 0 ? "}\n" : "}");
+        written[depth] = 0;
+        return open + ',"children":[';
+      }
+      case "frame-end":
+        return `]${event.notShown > 0 ? `,"moreChildren":${event.notShown}` : ""}}${event.depth === 0 ? "\n" : ""}`;
+      case "trailer":
+        return JSON.stringify({ type: "trailer", ...stream, offset: event.offset, bytes: toHex(event.bytes), text: event.text }) + "\n";
+      case "error":
+        return JSON.stringify({ type: "error", ...stream, offset: event.offset ?? null, code: event.code, message: event.reason }) + "\n";
+    }
+  };
 }

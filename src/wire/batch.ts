@@ -3,6 +3,7 @@
  * header — goim's "raw" op. A BATCH inside a BATCH is refused: one level keeps the split loop flat and
  * gives a hostile peer no recursion to exploit.
  */
+import { MAX_U32 } from "./bytes.js";
 import { decodeFramesWith, type Frame } from "./decode.js";
 import { checkHeaderFields, encodeFrameInto, frameSize, type FrameInit } from "./encode.js";
 import { HEADER_SIZE, resolveDecodeOptions, writeHeader, type DecodeOptions } from "./header.js";
@@ -28,7 +29,7 @@ export function encodeBatch(frames: readonly FrameInit[], fields: BatchFields = 
     if (frame.op === Op.BATCH) throw new RangeError("a BATCH frame cannot be nested inside a BATCH");
     size += frameSize(frame);
   }
-  if (size > 0xffff_ffff) throw new RangeError(`batch of ${size} bytes exceeds the u32 packetLength`);
+  if (size > MAX_U32) throw new RangeError(`batch of ${size} bytes exceeds the u32 packetLength`);
   const { seq, version } = checkHeaderFields({ op: Op.BATCH, ...fields });
   const target = new Uint8Array(size);
   writeHeader(target, 0, size, HEADER_SIZE, version, Op.BATCH, seq);

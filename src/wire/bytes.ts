@@ -3,6 +3,9 @@
  * only where a user needs them.
  */
 
+/** The largest u32, 2^32 − 1: the bound of every u32 header field (packetLength, op, seq). */
+export const MAX_U32 = 0xffff_ffff;
+
 /**
  * A view of `length` bytes of `bytes` starting at `start`: no copy, shares `bytes.buffer`.
  *

@@ -46,11 +46,18 @@ export class FrameError extends Error {
   readonly code: FrameErrorCode;
   /** Byte offset where the offending field or frame starts. */
   readonly offset: number;
+  /**
+   * What went wrong, in words: `message` without its "(CODE at byte N)" suffix, for callers that show
+   * the code and the offset their own way (and count the offset from somewhere else).
+   */
+  readonly reason: string;
 
+  /** @param message what went wrong (becomes `reason`); the code and offset are appended for `message`. */
   constructor(code: FrameErrorCode, offset: number, message: string) {
     super(`${message} (${code} at byte ${offset})`);
     this.name = "FrameError";
     this.code = code;
     this.offset = offset;
+    this.reason = message;
   }
 }

@@ -15,7 +15,7 @@
  * {@link checkHeaderPrefix}, so a length from the wire is judged in one place and always before
  * anything is allocated for it.
  */
-import { readU16, readU32 } from "./bytes.js";
+import { MAX_U32, readU16, readU32 } from "./bytes.js";
 import { FrameError } from "./errors.js";
 
 /** Size of the fixed header in bytes. A frame with an empty body is exactly this long. */
@@ -28,7 +28,7 @@ export const PROTOCOL_VERSION = 1;
 export const DEFAULT_MAX_FRAME_SIZE = 1_048_576;
 
 /** The largest `maxFrameSize` a decoder can be given: packetLength is a u32. */
-export const MAX_FRAME_SIZE_LIMIT = 0xffff_ffff;
+export const MAX_FRAME_SIZE_LIMIT = MAX_U32;
 
 /** Options every decoder accepts. */
 export interface DecodeOptions {

@@ -1,3 +1,5 @@
+import { MAX_U32 } from "./bytes.js";
+
 /**
  * Operation codes carried in header bytes 8–11.
  *
@@ -53,5 +55,5 @@ export function isKnownOp(op: number): op is Op {
 
 /** True for application ops: integers from 1000 to 2^32 − 1, carried as opaque bytes. */
 export function isApplicationOp(op: number): boolean {
-  return Number.isInteger(op) && op >= FIRST_APPLICATION_OP && op <= 0xffff_ffff;
+  return Number.isInteger(op) && op >= FIRST_APPLICATION_OP && op <= MAX_U32;
 }

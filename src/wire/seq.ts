@@ -4,8 +4,10 @@
  * of the frame they answer.
  */
 
+import { MAX_U32 } from "./bytes.js";
+
 /** Largest seq: the field is a u32. */
-export const MAX_SEQ = 0xffff_ffff;
+export const MAX_SEQ = MAX_U32;
 
 /**
  * The seq after `seq`: `seq + 1`, wrapping from 2^32 − 1 (and from 0, "no request yet") to 1.

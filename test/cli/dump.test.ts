@@ -2,26 +2,17 @@
 // and --json), every pasted hex form, streaming stdin, bad input, and a few runs of the real bin.
 //
 // Golden files live in fixtures/cli/golden/<set>/<case>.txt (text, --no-color) and .ndjson (--json).
-// A missing golden is written on first run; UPDATE_GOLDEN=1 rewrites them all (review the diff).
+// A missing golden fails; UPDATE_GOLDEN=1 writes them all (review the diff).
 // Besides the goldens, every case checks facts taken from the fixture itself (not from the CLI).
 import { describe, expect, test, beforeAll } from "vitest";
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { brotliCompressSync, constants as zlibConstants, deflateSync } from "node:zlib";
+import { readFileSync } from "node:fs";
+import { brotliCompressSync, constants as zlibConstants } from "node:zlib";
+import { chunksOf } from "../support/chunks.js";
+import { ensureBuilt, expectGolden, expectNoStackTrace, ndjson, repoPath, runBin, runCli, UPDATE_GOLDEN, type CliResult } from "../support/cli.js";
 import { readFixture, type FrameFields } from "../support/fixtures.js";
-import {
-  REPO,
-  bytesOfHex,
-  chunksOf,
-  concatBytes,
-  expectGolden,
-  expectNoStackTrace,
-  hexOf,
-  ndjson,
-  repoPath,
-  runCli,
-  type CliResult,
-} from "./support.js";
+import { concat, fromHex, toHex } from "../support/hex.js";
+import { hexdumpForm, xxdForm } from "../support/hex-forms.js";
 
 interface WireVector {
   name: string;
@@ -82,6 +73,11 @@ async function goldenCase(set: string, name: string, args: string[], stdin: stri
   expectGolden(`${set}/${name}.ndjson`, json.stdout);
   return { text, json };
 }
+
+// Skipped while UPDATE_GOLDEN=1: then expectGolden writes files, and would write this one.
+test.skipIf(UPDATE_GOLDEN)("a missing golden file fails the test (UPDATE_GOLDEN=1 writes it instead)", () => {
+  expect(() => expectGolden("no-such-set/no-such-case.txt", "output")).toThrow(/golden no-such-set\/no-such-case\.txt is missing/);
+});
 
 describe("golden output: our frames (fixtures/wire/frames.json)", () => {
   test.each(uniqueNames(wireVectors))("%s", async (name, v) => {
@@ -147,19 +143,19 @@ describe("golden output: peers", () => {
       expect(trailers).toEqual([]);
     } else {
       const end = v.frames.reduce((n, f) => n + f.packetLength, 0);
-      expect(trailers).toEqual([{ type: "trailer", offset: end, bytes: v.trailer, text: new TextDecoder().decode(bytesOfHex(v.trailer)) }]);
+      expect(trailers).toEqual([{ type: "trailer", offset: end, bytes: v.trailer, text: new TextDecoder().decode(fromHex(v.trailer)) }]);
       expect(text.stdout).toContain(`trailer @${end}  ${v.trailer.length / 2} bytes after the last frame`);
     }
     if (v.inner !== undefined) expect(((frames[0]!.children ?? []) as Record<string, unknown>[]).map(fields)).toEqual(v.inner);
   });
 
   test("Bilibili's trailer is shown when the message arrives as a raw stream too (B4 in 1-byte chunks)", async () => {
-    const b4 = bytesOfHex(peerVectors.find((v) => v.name === "B4")!.hex);
+    const b4 = fromHex(peerVectors.find((v) => v.name === "B4")!.hex);
     const result = await runCli(["dump", "-", "--profile", "bilibili", "--json", "--input", "raw"], chunksOf(b4, 1));
     expect([result.code, result.stderr]).toEqual([0, ""]);
     const records = ndjson(result.stdout);
     expect(records.map((r) => r.type)).toEqual(["frame", "trailer"]);
-    expect(records[1]).toEqual({ type: "trailer", offset: 20, bytes: hexOf(b4.subarray(20)), text: "[object Object]" });
+    expect(records[1]).toEqual({ type: "trailer", offset: 20, bytes: toHex(b4.subarray(20)), text: "[object Object]" });
   });
 
   test("what the peer profiles show (B4 popularity, B5/B8 inflated JSON, G4 online count)", async () => {
@@ -184,7 +180,7 @@ describe("golden output: Mars (fixtures/peers/peer-frames.json)", () => {
   test.each(uniqueNames(marsVectors))("%s", async (name, v) => {
     const { text, json } = await goldenCase("peers", name, ["-", "--profile", "mars"], v.hex + "\n");
     expect([text.code, json.code, text.stderr]).toEqual([0, 0, ""]);
-    const bytes = bytesOfHex(v.hex);
+    const bytes = fromHex(v.hex);
     const view = new DataView(bytes.buffer);
     const [record] = frameRecords(ndjson(json.stdout));
     expect([record!.headLength, record!.clientVersion, record!.cmdid, record!.seq, record!.bodyLength]).toEqual([0, 4, 8, 12, 16].map((at) => view.getUint32(at)));
@@ -262,64 +258,27 @@ describe("output options", () => {
 // ─── Every hex form parses to the same bytes ────────────────────────────────────────────────────────
 
 /** A sample with several frames, text and binary bodies, an extension, and runs of zero rows. */
-const SAMPLE = concatBytes([
-  bytesOfHex(bodyVectors.find((v) => v.name === "send-text")!.hex),
-  bytesOfHex(wireVectors.find((v) => v.name === "batch")!.hex),
-  bytesOfHex("0000005000100001000003e800000001" + "00".repeat(64)), // op 1000, 64 zero bytes
-  bytesOfHex(wireVectors.find((v) => v.name === "extension")!.hex),
+const SAMPLE = concat([
+  fromHex(bodyVectors.find((v) => v.name === "send-text")!.hex),
+  fromHex(wireVectors.find((v) => v.name === "batch")!.hex),
+  fromHex("0000005000100001000003e800000001" + "00".repeat(64)), // op 1000, 64 zero bytes
+  fromHex(wireVectors.find((v) => v.name === "extension")!.hex),
 ]);
-
-const ascii = (row: Uint8Array): string => [...row].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");
-const rows = (bytes: Uint8Array): Uint8Array[] => chunksOf(bytes, 16);
-const off8 = (n: number): string => n.toString(16).padStart(8, "0");
-
-/** `xxd` output, written out here (the layout of xxd 8.x: offset, 8 groups of 2 bytes, ascii). */
-function xxdForm(bytes: Uint8Array): string {
-  return rows(bytes)
-    .map((row, i) => {
-      const groups = chunksOf(row, 2).map(hexOf).join(" ");
-      return `${off8(i * 16)}: ${groups.padEnd(39)}  ${ascii(row)}`;
-    })
-    .join("\n") + "\n";
-}
-
-/** `hexdump -C` output, written out here: identical rows collapsed to `*`, the length last. */
-function hexdumpForm(bytes: Uint8Array): string {
-  const lines: string[] = [];
-  let previous: string | undefined;
-  let starred = false;
-  rows(bytes).forEach((row, i) => {
-    const hex = hexOf(row);
-    if (row.length === 16 && hex === previous) {
-      if (!starred) lines.push("*");
-      starred = true;
-      return;
-    }
-    starred = false;
-    previous = hex;
-    const cells = [...row].map((b) => b.toString(16).padStart(2, "0"));
-    const left = cells.slice(0, 8).join(" ");
-    const right = cells.slice(8).join(" ");
-    lines.push(`${off8(i * 16)}  ${`${left.padEnd(23)}  ${right}`.padEnd(48)}  |${ascii(row)}|`);
-  });
-  lines.push(off8(bytes.length));
-  return lines.join("\n") + "\n";
-}
 
 const spaced = [...SAMPLE].map((b) => b.toString(16).padStart(2, "0"));
 const base64 = Buffer.from(SAMPLE).toString("base64");
 const HEX_FORMS: [string, string][] = [
-  ["plain", hexOf(SAMPLE) + "\n"],
-  ["plain, uppercase, wrapped at 64 digits", (hexOf(SAMPLE).toUpperCase().match(/.{1,64}/g) ?? []).join("\n")],
+  ["plain", toHex(SAMPLE) + "\n"],
+  ["plain, uppercase, wrapped at 64 digits", (toHex(SAMPLE).toUpperCase().match(/.{1,64}/g) ?? []).join("\n")],
   ["spaced", spaced.join(" ") + "\n"],
-  ["grouped in 4-byte words", (hexOf(SAMPLE).match(/.{1,8}/g) ?? []).join(" ")],
+  ["grouped in 4-byte words", (toHex(SAMPLE).match(/.{1,8}/g) ?? []).join(" ")],
   ["0x-prefixed", spaced.map((b) => `0x${b}`).join(" ")],
   ["comma-separated 0x bytes (a C array's inside)", spaced.map((b) => `0x${b.toUpperCase()}`).join(", ") + ",\n"],
   ["comma-separated bare bytes", spaced.join(",")],
   ["\\x escapes", spaced.map((b) => `\\x${b}`).join("")],
   ["xxd output", xxdForm(SAMPLE)],
   ["hexdump -C output", hexdumpForm(SAMPLE)],
-  ["Wireshark hex stream (one line, no newline)", hexOf(SAMPLE)],
+  ["Wireshark hex stream (one line, no newline)", toHex(SAMPLE)],
   ["base64", base64 + "\n"],
   ["base64 wrapped at 76 columns", (base64.match(/.{1,76}/g) ?? []).join("\n") + "\n"],
 ];
@@ -343,7 +302,7 @@ describe("every hex form parses to the same bytes", () => {
     expect(result.code).toBe(referenceCode);
     expect(result.stdout).toBe(reference);
     const bytes = await runCli(["encode", "--raw"], result.stdout);
-    expect(hexOf(bytes.stdoutBytes)).toBe(hexOf(SAMPLE));
+    expect(toHex(bytes.stdoutBytes)).toBe(toHex(SAMPLE));
   });
   test("forced --input hex / base64 agree with detection", async () => {
     expect((await runCli(["dump", "-", "--json", "--input", "hex"], xxdForm(SAMPLE))).stdout).toBe(reference);
@@ -365,11 +324,11 @@ describe("every hex form parses to the same bytes", () => {
 
 describe("streaming stdin", () => {
   const frames = [
-    ...bodyVectors.filter((v) => ["hello", "send-text", "ack", "notify", "heartbeat-empty"].includes(v.name)).map((v) => bytesOfHex(v.hex)),
-    bytesOfHex(wireVectors.find((v) => v.name === "batch")!.hex),
-    bytesOfHex(wireVectors.find((v) => v.name === "extension")!.hex),
+    ...bodyVectors.filter((v) => ["hello", "send-text", "ack", "notify", "heartbeat-empty"].includes(v.name)).map((v) => fromHex(v.hex)),
+    fromHex(wireVectors.find((v) => v.name === "batch")!.hex),
+    fromHex(wireVectors.find((v) => v.name === "extension")!.hex),
   ];
-  const stream = concatBytes(frames);
+  const stream = concat(frames);
   const offsets = frames.map((_, i) => frames.slice(0, i).reduce((n, f) => n + f.length, 0));
 
   test("1-byte chunks: every frame printed, offsets right, same output as one chunk", async () => {
@@ -399,11 +358,11 @@ describe("streaming stdin", () => {
   });
 
   test("Mars and goim streams in 1-byte chunks", async () => {
-    const mars = concatBytes(marsVectors.map((v) => bytesOfHex(v.hex)));
+    const mars = concat(marsVectors.map((v) => fromHex(v.hex)));
     const marsOut = ndjson((await runCli(["dump", "-", "--profile", "mars", "--json"], chunksOf(mars, 1))).stdout);
     expect(marsOut.map((r) => r.offset)).toEqual([0, 20, 40, 63]);
     expect(marsOut.map((r) => r.cmdid)).toEqual([24, 6, 10001, 243]);
-    const g6 = bytesOfHex(peerVectors.find((v) => v.name === "G6")!.hex);
+    const g6 = fromHex(peerVectors.find((v) => v.name === "G6")!.hex);
     const goim = ndjson((await runCli(["dump", "-", "--profile", "goim", "--json"], chunksOf(g6, 1))).stdout);
     expect(goim.map((r) => [r.offset, r.op])).toEqual([
       [0, 1000],
@@ -415,16 +374,16 @@ describe("streaming stdin", () => {
 // ─── Bad input ──────────────────────────────────────────────────────────────────────────────────────
 
 describe("bad input: clear error, right exit code, no stack trace", () => {
-  const hello = bytesOfHex(bodyVectors.find((v) => v.name === "hello")!.hex); // 66 bytes
-  const ack = bytesOfHex(bodyVectors.find((v) => v.name === "ack")!.hex); // 37 bytes
+  const hello = fromHex(bodyVectors.find((v) => v.name === "hello")!.hex); // 66 bytes
+  const ack = fromHex(bodyVectors.find((v) => v.name === "ack")!.hex); // 37 bytes
   const errorLines = (text: string): string[] => text.split("\n").filter((l) => l.startsWith("error"));
 
   test.each([
     ["raw, in one chunk", (b: Uint8Array) => [b] as (Uint8Array | string)[]],
     ["raw, in 5-byte chunks", (b: Uint8Array) => chunksOf(b, 5)],
-    ["as hex", (b: Uint8Array) => [hexOf(b)]],
+    ["as hex", (b: Uint8Array) => [toHex(b)]],
   ])("a truncated frame (%s): the frames before it, then the error at its offset; exit 1", async (_name, feed) => {
-    const input = concatBytes([hello, ack, ack.subarray(0, 20)]);
+    const input = concat([hello, ack, ack.subarray(0, 20)]);
     const result = await runCli(["dump", "-", "--no-color", "--no-hex"], feed(input));
     expectNoStackTrace(result);
     expect(result.code).toBe(1);
@@ -435,7 +394,7 @@ describe("bad input: clear error, right exit code, no stack trace", () => {
   });
 
   test("a header cut short (fewer than 16 bytes left)", async () => {
-    const result = await runCli(["dump", "-", "--json"], concatBytes([ack, ack.subarray(0, 7)]));
+    const result = await runCli(["dump", "-", "--json"], concat([ack, ack.subarray(0, 7)]));
     expect(result.code).toBe(1);
     expect(ndjson(result.stdout).map((r) => [r.type, r.offset])).toEqual([
       ["frame", 0],
@@ -453,7 +412,7 @@ describe("bad input: clear error, right exit code, no stack trace", () => {
   });
 
   test("garbage after good frames: the frames, then the error where the garbage starts", async () => {
-    const result = await runCli(["dump", "-", "--json"], concatBytes([hello, Uint8Array.of(0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)]));
+    const result = await runCli(["dump", "-", "--json"], concat([hello, Uint8Array.of(0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)]));
     expect(result.code).toBe(1);
     const records = ndjson(result.stdout);
     expect(records.map((r) => r.type)).toEqual(["frame", "error"]);
@@ -461,8 +420,8 @@ describe("bad input: clear error, right exit code, no stack trace", () => {
   });
 
   test("BAD_PACKET_LENGTH mid-stream: frames before it printed, none after; exit 1", async () => {
-    const bad = bytesOfHex("00000003001000010000000200000001"); // packetLength 3 < 16
-    const result = await runCli(["dump", "-", "--no-color", "--no-hex"], chunksOf(concatBytes([hello, ack, bad, ack]), 9));
+    const bad = fromHex("00000003001000010000000200000001"); // packetLength 3 < 16
+    const result = await runCli(["dump", "-", "--no-color", "--no-hex"], chunksOf(concat([hello, ack, bad, ack]), 9));
     expectNoStackTrace(result);
     expect(result.code).toBe(1);
     expect(textOffsets(result.stdout)).toEqual([0, 66]);
@@ -470,28 +429,28 @@ describe("bad input: clear error, right exit code, no stack trace", () => {
   });
 
   test("a version other than 1 under the default profile is an error with its offset", async () => {
-    const v2 = bytesOfHex("00000010001000020000000200000001");
-    const result = await runCli(["dump", "-", "--json"], concatBytes([ack, v2]));
+    const v2 = fromHex("00000010001000020000000200000001");
+    const result = await runCli(["dump", "-", "--json"], concat([ack, v2]));
     expect(result.code).toBe(1);
     // The offset names the offending field: the version, 6 bytes into the frame at 37.
     expect(ndjson(result.stdout).at(-1)).toMatchObject({ type: "error", offset: 37 + 6, code: "UNSUPPORTED_VERSION" });
   });
 
   test("Mars: a frame cut off, and a bad headLength", async () => {
-    const m3 = bytesOfHex(marsVectors.find((v) => v.name === "M3")!.hex);
-    const cut = await runCli(["dump", "-", "--profile", "mars", "--json"], chunksOf(concatBytes([m3, m3.subarray(0, 12)]), 3));
+    const m3 = fromHex(marsVectors.find((v) => v.name === "M3")!.hex);
+    const cut = await runCli(["dump", "-", "--profile", "mars", "--json"], chunksOf(concat([m3, m3.subarray(0, 12)]), 3));
     expect(cut.code).toBe(1);
     expect(ndjson(cut.stdout).map((r) => [r.type, r.offset, r.code])).toEqual([
       ["frame", 0, undefined],
       ["error", 20, "MARS_TRUNCATED"],
     ]);
-    const badHead = await runCli(["dump", "-", "--profile", "mars", "--no-color"], concatBytes([m3, bytesOfHex("00000004000000c800000006ffffffff00000000")]));
+    const badHead = await runCli(["dump", "-", "--profile", "mars", "--no-color"], concat([m3, fromHex("00000004000000c800000006ffffffff00000000")]));
     expectNoStackTrace(badHead);
     expect(badHead.code).toBe(1);
     expect(errorLines(badHead.stdout)).toEqual([expect.stringMatching(/^error at byte 20: .*\(MARS_BAD_HEAD_LENGTH\)$/)]);
   });
 
-  test("a decompression bomb under --profile bilibili: INFLATE_LIMIT, exit 1, fast, the next frame still shown", async () => {
+  test("a decompression bomb under --profile bilibili: INFLATE_LIMIT at its body, exit 1, the next frame still shown", async () => {
     const zeros = new Uint8Array(50 * 1024 * 1024);
     const brotli = new Uint8Array(brotliCompressSync(zeros, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 1 } }));
     expect(brotli.length).toBeLessThan(100_000);
@@ -501,25 +460,22 @@ describe("bad input: clear error, right exit code, no stack trace", () => {
     view.setUint16(4, 16);
     view.setUint16(6, 3); // version 3: brotli
     view.setUint32(8, 5); // op 5: NOTIFICATION
-    const bomb = concatBytes([header, brotli]);
-    const authReply = bytesOfHex(peerVectors.find((v) => v.name === "B2")!.hex);
-    const started = performance.now();
-    const result = await runCli(["dump", "-", "--profile", "bilibili", "--no-color", "--no-hex"], concatBytes([bomb, authReply]));
-    const elapsed = performance.now() - started;
+    const bomb = concat([header, brotli]);
+    const authReply = fromHex(peerVectors.find((v) => v.name === "B2")!.hex);
+    const result = await runCli(["dump", "-", "--profile", "bilibili", "--no-color", "--no-hex"], concat([bomb, authReply]));
     expectNoStackTrace(result);
     expect(result.code).toBe(1);
     const errors = errorLines(result.stdout);
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^error at byte \d+: brotli body decompresses to more than the 8388608-byte limit \(--max-inflate\) \(INFLATE_LIMIT\)$/);
+    expect(errors[0]).toBe("error at byte 16: brotli body decompresses to more than the 8388608-byte limit (--max-inflate) (INFLATE_LIMIT)");
     // The bomb frame itself is shown (header, bytes, the reason), then the AUTH_REPLY after it.
     expect(textOffsets(result.stdout)).toEqual([0, bomb.length]);
-    expect(elapsed).toBeLessThan(5000);
     // --max-inflate is honoured: B5 inflates to 114 bytes.
-    const b5 = bytesOfHex(peerVectors.find((v) => v.name === "B5")!.hex);
+    const b5 = fromHex(peerVectors.find((v) => v.name === "B5")!.hex);
     const lower = await runCli(["dump", "-", "--profile", "bilibili", "--json", "--max-inflate", "113"], b5);
     expect(lower.code).toBe(1);
-    // The frame is shown whole (so encode can rebuild it), then the error at the frame.
-    expect(ndjson(lower.stdout)).toMatchObject([{ type: "frame", offset: 0, body: hexOf(b5.subarray(16)), decoded: { kind: "error", code: "INFLATE_LIMIT" } }, { type: "error", code: "INFLATE_LIMIT", offset: 0 }]);
+    // The frame is shown whole (so encode can rebuild it), then the error where its compressed body starts.
+    expect(ndjson(lower.stdout)).toMatchObject([{ type: "frame", offset: 0, body: toHex(b5.subarray(16)), decoded: { kind: "error", code: "INFLATE_LIMIT", offset: 16 } }, { type: "error", code: "INFLATE_LIMIT", offset: 16 }]);
     expect(ndjson(lower.stdout)[1]!.message).toContain("113-byte limit");
     expect((await runCli(["dump", "-", "--profile", "bilibili", "--json", "--max-inflate", "114"], b5)).code).toBe(0);
   });
@@ -605,23 +561,9 @@ describe("bad input: clear error, right exit code, no stack trace", () => {
 // ─── The real bin ───────────────────────────────────────────────────────────────────────────────────
 
 describe("bin/syncwire.js (spawned)", () => {
-  const main = repoPath("dist/cli/main.js");
-  /** Newest modification time of the files under src/. */
-  const newestSource = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((newest, entry) => {
-      const path = `${dir}/${entry.name}`;
-      return Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
-    }, 0);
-  beforeAll(() => {
-    // CI builds dist/ (`npm run build`, and `prepare` on `npm ci`); build it here when missing or stale.
-    if (!existsSync(main) || statSync(main).mtimeMs < newestSource(repoPath("src"))) {
-      const build = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: REPO, encoding: "utf8" });
-      if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
-    }
-  }, 60_000);
-  const bin = (args: string[], input?: string | Uint8Array) =>
-    spawnSync(process.execPath, ["bin/syncwire.js", ...args], { cwd: REPO, input: input ?? "", timeout: 20_000 });
-  const text = (b: Buffer | null): string => (b === null ? "" : b.toString("utf8"));
+  beforeAll(ensureBuilt, 120_000);
+  const bin = (args: string[], input?: string | Uint8Array) => runBin(args, input);
+  const text = (b: Buffer | string | null): string => (b === null ? "" : b.toString());
 
   test("--help exits 0 and shows an example for every input form", () => {
     const result = bin(["--help"]);
@@ -650,117 +592,8 @@ describe("bin/syncwire.js (spawned)", () => {
     const b4 = peerVectors.find((v) => v.name === "B4")!.hex;
     const json = bin(["dump", "-", "--profile", "bilibili", "--json"], b4);
     expect(json.status).toBe(0);
-    const raw = bin(["encode", "--raw"], json.stdout);
+    const raw = bin(["encode", "--raw"], json.stdout as Buffer);
     expect(raw.status).toBe(0);
-    expect(hexOf(new Uint8Array(raw.stdout))).toBe(b4);
-  });
-});
-
-// ─── Hostile inputs that once cost minutes, gigabytes or the frames around them ──────────────────────
-
-describe("hostile inputs stay cheap and lose nothing", () => {
-  const frame = (op: number, body: Uint8Array, version = 1): Uint8Array => {
-    const out = new Uint8Array(16 + body.length);
-    const view = new DataView(out.buffer);
-    view.setUint32(0, out.length);
-    view.setUint16(4, 16);
-    view.setUint16(6, version);
-    view.setUint32(8, op);
-    out.set(body, 16);
-    return out;
-  };
-  const heartbeat = bytesOfHex("00000010001000010000000200000001");
-
-  test("a 1 MiB BATCH of 65,535 empty frames: every child listed, the hex dump capped", async () => {
-    const children = concatBytes(Array.from({ length: 65_535 }, () => heartbeat));
-    const batch = frame(9, children);
-    const result = await runCli(["dump", "-", "--no-color"], batch);
-    expectNoStackTrace(result);
-    expect(result.code).toBe(0);
-    expect(result.stdout.match(/^ {2}└ frame @/gm)).toHaveLength(65_535);
-    expect(result.stdout).toContain(`… ${batch.length - 64 * 1024} more bytes (--hex-bytes 0 shows all)`);
-  });
-
-  test("past 65,536 inner frames the rest are counted, not described; encode still rebuilds every byte", async () => {
-    const batch = frame(9, concatBytes(Array.from({ length: 65_537 }, () => heartbeat)));
-    // 65,537 × 16 + 16 bytes is just over the default 1 MiB limit.
-    const dumped = await runCli(["dump", "-", "--json", "--max-frame-size", "2000000"], batch);
-    expect(dumped.code).toBe(0);
-    const [record] = frameRecords(ndjson(dumped.stdout));
-    expect((record!.children as unknown[]).length).toBe(65_536);
-    expect(record!.moreChildren).toBe(1);
-    const encoded = await runCli(["encode", "--raw"], dumped.stdout);
-    expect(hexOf(encoded.stdoutBytes)).toBe(hexOf(batch));
-    const text = await runCli(["dump", "-", "--no-hex", "--max-frame-size", "2000000"], batch);
-    expect(text.stdout).toContain("  … 1 more inner frames not shown\n");
-  });
-
-  test("JSON nested 5,000 deep is shown as text, and the next frame still comes", async () => {
-    const deep = new TextEncoder().encode("[".repeat(5000) + "]".repeat(5000));
-    const result = await runCli(["dump", "-", "--json"], concatBytes([frame(1000, deep), heartbeat]));
-    expectNoStackTrace(result);
-    expect(result.code).toBe(0);
-    const records = frameRecords(ndjson(result.stdout));
-    expect(records.map((r) => r.name)).toEqual(["APPLICATION(1000)", "HEARTBEAT"]);
-    expect((records[0]!.decoded as { kind: string }).kind).toBe("text");
-  });
-
-  test("Bilibili: garbage is an error (exit 1), not a trailer; only a short tail is a trailer", async () => {
-    const garbage = Uint8Array.from({ length: 1000 }, (_, i) => (i * 97 + 31) & 0xff);
-    const bad = await runCli(["dump", "-", "--profile", "bilibili", "--json", "--input", "raw"], garbage);
-    expect(bad.code).toBe(1);
-    expect(ndjson(bad.stdout).map((r) => r.type)).toEqual(["error"]);
-    const b4 = bytesOfHex(peerVectors.find((v) => v.name === "B4")!.hex);
-    const longTail = concatBytes([b4, new TextEncoder().encode(" and then some more")]);
-    const long = await runCli(["dump", "-", "--profile", "bilibili", "--json", "--input", "raw"], longTail);
-    expect(long.code).toBe(1);
-    expect(ndjson(long.stdout).map((r) => r.type)).toEqual(["frame", "error"]);
-  });
-
-  test("a frame whose compressed body cannot be read is still shown whole, so encode rebuilds the input", async () => {
-    const json = (text: string): Uint8Array => frame(5, new TextEncoder().encode(text), 0);
-    const notFrames = frame(5, new Uint8Array(deflateSync(Buffer.from("hello world, not frames"))), 2);
-    const input = concatBytes([json('{"a":1}'), notFrames, json('{"b":2}')]);
-    const dumped = await runCli(["dump", "-", "--profile", "bilibili", "--json", "--input", "raw"], input);
-    expect(dumped.code).toBe(1);
-    const records = ndjson(dumped.stdout);
-    expect(records.map((r) => [r.type, r.offset])).toEqual([["frame", 0], ["frame", 23], ["error", 23], ["frame", 23 + notFrames.length]]);
-    const encoded = await runCli(["encode", "--raw"], dumped.stdout);
-    expect(hexOf(encoded.stdoutBytes)).toBe(hexOf(input));
-  });
-
-  test("a malformed BATCH body under the syncwire profile is an error at its stream offset", async () => {
-    // A HEARTBEAT, then a BATCH whose body is one inner header claiming 5 bytes.
-    const batch = bytesOfHex("000000180010000100000009000000000000000500100001");
-    const result = await runCli(["dump", "-", "--json"], concatBytes([heartbeat, batch]));
-    expect(result.code).toBe(1);
-    expect(ndjson(result.stdout).filter((r) => r.type === "error")).toMatchObject([{ code: "BAD_PACKET_LENGTH", offset: 16 + 16 }]);
-  });
-
-  test("after a fatal error on stdin no more input is read (a live link must not keep the CLI alive)", async () => {
-    let pulled = 0;
-    const bad = bytesOfHex("00000003001000010000000100000001");
-    const result = await runCli(["dump", "-"], [heartbeat, bad, heartbeat, heartbeat, heartbeat], { beforeChunk: (i) => void (pulled = i + 1) });
-    expect(result.code).toBe(1);
-    expect(pulled).toBeLessThanOrEqual(3);
-  });
-
-  test("a hexdump -C '*' line cannot expand past 256 MiB", async () => {
-    const text = "00000000  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n*\n7ffffff0\n";
-    const result = await runCli(["dump", "-"], text);
-    expectNoStackTrace(result);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/repeat expands to \d+ bytes.*\(BAD_HEX at line 3, column 1\)\n$/);
-  });
-
-  test.each([
-    ["--port with an input that is not a capture", ["dump", "-", "--port", "5000"], /--port applies to captures/],
-    ["a limit written as 1e3", ["dump", "-", "--max-frame-size", "1e3"], /--max-frame-size needs an integer/],
-    ["a port written in hex", ["dump", "-", "--port", "0x10"], /--port needs an integer/],
-    ["an inflate limit past 1 GiB", ["dump", "-", "--max-inflate", "9007199254740991"], /--max-inflate needs an integer from 1 to 1073741824/],
-  ])("usage error: %s", async (_name, args, message) => {
-    const result = await runCli(args, heartbeat);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(message);
+    expect(toHex(new Uint8Array(raw.stdout as Buffer))).toBe(b4);
   });
 });

@@ -8,8 +8,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeBatch, encodeFrame, type FrameInit } from "../../src/index.js";
 import { frameInitArb, u32 } from "../support/arbitraries.js";
+import { chunksAt } from "../support/chunks.js";
+import { expectNoStackTrace, ndjson, repoPath, runCli } from "../support/cli.js";
 import { readFixture } from "../support/fixtures.js";
-import { bytesOfHex, chunksAt, concatBytes, expectNoStackTrace, hexOf, ndjson, repoPath, runCli } from "./support.js";
+import { concat, fromHex, toHex } from "../support/hex.js";
+import { marsBytes } from "../support/mars.js";
 
 interface HexVector {
   name: string;
@@ -40,7 +43,7 @@ function framesOf(records: Record<string, unknown>[], dumpCode: number): Record<
 /** What each frame record must say, from the FrameInit (not from the CLI). */
 function expectRecords(records: Record<string, unknown>[], frames: readonly FrameInit[]): void {
   expect(records.map((r) => [r.type, r.op, r.seq, r.version, r.extension, r.body])).toEqual(
-    frames.map((f) => ["frame", f.op, f.seq ?? 0, f.version ?? 1, hexOf(f.extension ?? new Uint8Array(0)), hexOf(f.body ?? new Uint8Array(0))]),
+    frames.map((f) => ["frame", f.op, f.seq ?? 0, f.version ?? 1, toHex(f.extension ?? new Uint8Array(0)), toHex(f.body ?? new Uint8Array(0))]),
   );
 }
 
@@ -53,21 +56,21 @@ const cutsArb = fc.array(fc.nat({ max: 2000 }), { maxLength: 12 });
 
 describe("round trip: dump --json | encode → the same bytes", () => {
   test.prop([framesArb, cutsArb], { numRuns: 60 })("arbitrary frames, raw bytes on stdin in arbitrary chunks", async (frames, cuts) => {
-    const bytes = concatBytes(frames.map((f) => encodeFrame(f)));
+    const bytes = concat(frames.map((f) => encodeFrame(f)));
     const result = await roundTrip([], chunksAt(bytes, cuts));
     expectRecords(framesOf(result.records, result.dumpCode), frames);
-    expect(hexOf(result.bytes)).toBe(hexOf(bytes));
+    expect(toHex(result.bytes)).toBe(toHex(bytes));
   });
 
   test.prop([framesArb, fc.constantFrom("plain", "spaced", "upper")], { numRuns: 40 })("arbitrary frames as hex, through encode's hex output", async (frames, form) => {
-    const bytes = concatBytes(frames.map((f) => encodeFrame(f)));
-    const hex = form === "plain" ? hexOf(bytes) : form === "upper" ? hexOf(bytes).toUpperCase() : (hexOf(bytes).match(/../g) ?? []).join(" ");
+    const bytes = concat(frames.map((f) => encodeFrame(f)));
+    const hex = form === "plain" ? toHex(bytes) : form === "upper" ? toHex(bytes).toUpperCase() : (toHex(bytes).match(/../g) ?? []).join(" ");
     const dumped = await runCli(["dump", "-", "--json"], hex + "\n");
     expectRecords(framesOf(ndjson(dumped.stdout), dumped.code), frames);
     const encoded = await runCli(["encode"], dumped.stdout);
     expect(encoded.code).toBe(0);
     // One hex line per frame.
-    expect(encoded.stdout).toBe(frames.map((f) => hexOf(encodeFrame(f)) + "\n").join(""));
+    expect(encoded.stdout).toBe(frames.map((f) => toHex(encodeFrame(f)) + "\n").join(""));
   });
 
   test.prop([fc.array(frameArb, { maxLength: 6 }), u32, cutsArb], { numRuns: 30 })("a BATCH of arbitrary frames: children inline, bytes back", async (inner, seq, cuts) => {
@@ -80,10 +83,9 @@ describe("round trip: dump --json | encode → the same bytes", () => {
     // Children offsets: the stream offset of each inner frame.
     const offsets = inner.map((_, i) => 16 + inner.slice(0, i).reduce((n, f) => n + encodeFrame(f).length, 0));
     expect(children.map((c) => c.offset)).toEqual(offsets);
-    expect(hexOf(result.bytes)).toBe(hexOf(batch));
+    expect(toHex(result.bytes)).toBe(toHex(batch));
   });
 
-  /** A Mars frame, written out here: headLength, clientVersion, cmdid, seq, bodyLength (u32 BE), extension, body. */
   const marsFrameArb = fc.record({
     clientVersion: u32,
     cmdid: u32,
@@ -91,24 +93,14 @@ describe("round trip: dump --json | encode → the same bytes", () => {
     extension: fc.oneof({ weight: 3, arbitrary: fc.constant(new Uint8Array(0)) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 40 }) }),
     body: fc.oneof(fc.uint8Array({ maxLength: 30 }), fc.uint8Array({ minLength: 100, maxLength: 500 })),
   });
-  type MarsInit = { clientVersion: number; cmdid: number; seq: number; extension: Uint8Array; body: Uint8Array };
-  const marsBytes = (f: MarsInit): Uint8Array => {
-    const out = new Uint8Array(20 + f.extension.length + f.body.length);
-    const view = new DataView(out.buffer);
-    [20 + f.extension.length, f.clientVersion, f.cmdid, f.seq, f.body.length].forEach((v, i) => view.setUint32(i * 4, v));
-    out.set(f.extension, 20);
-    out.set(f.body, 20 + f.extension.length);
-    return out;
-  };
-
   test.prop([fc.array(marsFrameArb, { minLength: 1, maxLength: 5 }), cutsArb, fc.boolean()], { numRuns: 50 })("Mars frames under --profile mars (raw chunks, or hex)", async (frames, cuts, asHex) => {
-    const bytes = concatBytes(frames.map(marsBytes));
-    const result = await roundTrip(["--profile", "mars"], asHex ? [hexOf(bytes)] : chunksAt(bytes, cuts));
+    const bytes = concat(frames.map(marsBytes));
+    const result = await roundTrip(["--profile", "mars"], asHex ? [toHex(bytes)] : chunksAt(bytes, cuts));
     expect(result.dumpCode).toBe(0);
     expect(result.records.map((r) => [r.headLength, r.clientVersion, r.cmdid, r.seq, r.bodyLength, r.extension, r.body])).toEqual(
-      frames.map((f) => [20 + f.extension.length, f.clientVersion, f.cmdid, f.seq, f.body.length, hexOf(f.extension), hexOf(f.body)]),
+      frames.map((f) => [20 + f.extension.length, f.clientVersion, f.cmdid, f.seq, f.body.length, toHex(f.extension), toHex(f.body)]),
     );
-    expect(hexOf(result.bytes)).toBe(hexOf(bytes));
+    expect(toHex(result.bytes)).toBe(toHex(bytes));
   });
 
   const b4 = readFixture<HexVector[]>("wire/peers.json").find((v) => v.name === "B4")!.hex;
@@ -118,15 +110,15 @@ describe("round trip: dump --json | encode → the same bytes", () => {
     expect(viaHex.dumpCode).toBe(0);
     expect(viaHex.records.map((r) => r.type)).toEqual(["frame", "trailer"]);
     expect(viaHex.records[1]).toEqual({ type: "trailer", offset: 20, bytes: "5b6f626a656374204f626a6563745d", text: "[object Object]" });
-    expect(hexOf(viaHex.bytes)).toBe(b4);
+    expect(toHex(viaHex.bytes)).toBe(b4);
     // A file of raw bytes is one message too.
     const dir = mkdtempSync(join(tmpdir(), "syncwire-cli-"));
     try {
       const path = join(dir, "b4.bin");
-      writeFileSync(path, bytesOfHex(b4));
+      writeFileSync(path, fromHex(b4));
       const dumped = await runCli(["dump", path, "--profile", "bilibili", "--json"]);
       expect(dumped.code).toBe(0);
-      expect(hexOf((await runCli(["encode", "--raw"], dumped.stdout)).stdoutBytes)).toBe(b4);
+      expect(toHex((await runCli(["encode", "--raw"], dumped.stdout)).stdoutBytes)).toBe(b4);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -143,16 +135,17 @@ describe("round trip: dump --json | encode → the same bytes", () => {
         }),
         { minLength: 1, maxLength: 4 },
       ),
-      fc.string({ maxLength: 30 }).map((s) => `[${s}`),
+      fc.string({ maxLength: 100 }).map((s) => `[${s}`), // any length: the echo is whatever the client sent
     ],
     { numRuns: 40 },
-  )("Bilibili messages: JSON-bodied frames and a trailer, as hex", async (frames, trailer) => {
-    const message = concatBytes([...frames.map((f) => encodeFrame(f)), new TextEncoder().encode(trailer)]);
-    const result = await roundTrip(["--profile", "bilibili"], hexOf(message));
+  )("Bilibili messages: JSON-bodied frames, a heartbeat reply and its echoed trailer, as hex", async (frames, trailer) => {
+    const reply = encodeFrame({ op: 3, seq: 1, version: 1, body: Uint8Array.of(0, 0, 9, 162) });
+    const message = concat([...frames.map((f) => encodeFrame(f)), reply, new TextEncoder().encode(trailer)]);
+    const result = await roundTrip(["--profile", "bilibili"], toHex(message));
     expect(result.dumpCode).toBe(0);
     const end = message.length - new TextEncoder().encode(trailer).length;
     expect(result.records.at(-1)).toMatchObject({ type: "trailer", offset: end, text: trailer });
-    expect(hexOf(result.bytes)).toBe(hexOf(message));
+    expect(toHex(result.bytes)).toBe(toHex(message));
   });
 });
 
@@ -174,17 +167,17 @@ describe("every golden --json output re-encodes to its fixture's bytes", () => {
   test.each(cases)("%s.ndjson", async (name, hex) => {
     const result = await runCli(["encode", "--raw", repoPath(`fixtures/cli/golden/${name}.ndjson`)]);
     expect(result.code).toBe(0);
-    expect(hexOf(result.stdoutBytes)).toBe(hex);
+    expect(toHex(result.stdoutBytes)).toBe(hex);
   });
 });
 
 describe("encode errors", () => {
   test.each([
-    ["not JSON", "frame at 0\n", /^syncwire: line 1: not a JSON object \(expected the output of `syncwire dump --json`\)\n$/],
-    ["a frame without an op", '{"type":"stream","label":"x","bytes":0}\n{"type":"frame","seq":1,"version":1,"body":""}\n', /^syncwire: line 2: "op" must be an integer from 0 to 4294967295\n$/],
-    ["a body that is not hex", '{"type":"frame","op":2,"seq":1,"version":1,"body":"zz"}\n', /^syncwire: line 1: "body" must be a hex string\n$/],
-    ["a version too large", '{"type":"frame","op":2,"seq":1,"version":65536,"body":""}\n', /^syncwire: line 1: "version" must be an integer from 0 to 65535\n$/],
-    ["an unknown record type", '{"type":"packet"}\n', /^syncwire: line 1: unknown record type "packet"\n$/],
+    ["not JSON", "frame at 0\n", /^syncwire: not a JSON object \(expected the output of 'syncwire dump --json'\) \(BAD_RECORD at line 1\)\n$/],
+    ["a frame without an op", '{"type":"stream","label":"x","bytes":0}\n{"type":"frame","seq":1,"version":1,"body":""}\n', /^syncwire: "op" must be an integer from 0 to 4294967295 \(BAD_RECORD at line 2\)\n$/],
+    ["a body that is not hex", '{"type":"frame","op":2,"seq":1,"version":1,"body":"zz"}\n', /^syncwire: "body" must be a hex string \(BAD_RECORD at line 1\)\n$/],
+    ["a version too large", '{"type":"frame","op":2,"seq":1,"version":65536,"body":""}\n', /^syncwire: "version" must be an integer from 0 to 65535 \(BAD_RECORD at line 1\)\n$/],
+    ["an unknown record type", '{"type":"packet"}\n', /^syncwire: unknown record type "packet" \(BAD_RECORD at line 1\)\n$/],
   ])("%s: one line naming the line, exit 1, nothing on stdout", async (_name, input, message) => {
     const result = await runCli(["encode"], input);
     expectNoStackTrace(result);

@@ -1,12 +1,18 @@
 // Every pasted hex form of the same bytes parses to those bytes: golden outputs of the real tools
-// (xxd 2023 and util-linux hexdump -C, captured once and pasted here) and a property test over
+// (xxd 2023 and util-linux hexdump -C, captured once: fixtures/cli/hex/) and a property test over
 // formatters that follow those tools' layouts.
 import { describe, expect } from "vitest";
+import { readFileSync } from "node:fs";
 import { fc, test } from "@fast-check/vitest";
-import { parseHex, parseHexDetailed } from "../../src/cli/input/hex.js";
+import { MAX_EXPANDED_BYTES, parseHex } from "../../src/cli/input/hex.js";
 import { CliInputError } from "../../src/cli/input/errors.js";
-import { fromHex, toHex } from "../support/hex.js";
+import { repoPath } from "../support/cli.js";
+import { concat, fromHex, toHex } from "../support/hex.js";
+import { hexdumpForm, xxdForm } from "../support/hex-forms.js";
 import { thrownBy } from "../support/thrown.js";
+
+/** All the bytes a hex text stands for, taken the way `dump` takes them (slices of `size`). */
+const bytesOf = (text: string, size?: number): Uint8Array => concat([...parseHex(text).chunks(size)]);
 
 // goim vector G5, 64 zero bytes (so hexdump collapses lines into '*'), then "|tail|" (a '|' in the
 // ascii column).
@@ -15,68 +21,11 @@ const SAMPLE_HEX =
   "00".repeat(64) +
   "7c7461696c7c";
 
-const REAL_XXD = `00000000: 0000 003f 0010 0001 0000 0009 0000 0000  ...?............
-00000010: 0000 0017 0010 0001 0000 03e8 0000 0000  ................
-00000020: 7b22 6122 3a31 7d00 0000 1800 1000 0100  {"a":1}.........
-00000030: 0003 e800 0000 007b 2262 223a 3232 7d00  .......{"b":22}.
-00000040: 0000 0000 0000 0000 0000 0000 0000 0000  ................
-00000050: 0000 0000 0000 0000 0000 0000 0000 0000  ................
-00000060: 0000 0000 0000 0000 0000 0000 0000 0000  ................
-00000070: 0000 0000 0000 0000 0000 0000 0000 007c  ...............|
-00000080: 7461 696c 7c                             tail|
-`;
+const REAL_XXD = readFileSync(repoPath("fixtures/cli/hex/sample.xxd"), "utf8");
 
-const REAL_HEXDUMP = `00000000  00 00 00 3f 00 10 00 01  00 00 00 09 00 00 00 00  |...?............|
-00000010  00 00 00 17 00 10 00 01  00 00 03 e8 00 00 00 00  |................|
-00000020  7b 22 61 22 3a 31 7d 00  00 00 18 00 10 00 01 00  |{"a":1}.........|
-00000030  00 03 e8 00 00 00 00 7b  22 62 22 3a 32 32 7d 00  |.......{"b":22}.|
-00000040  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|
-*
-00000070  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 7c  |...............||
-00000080  74 61 69 6c 7c                                    |tail||
-00000085
-`;
+const REAL_HEXDUMP = readFileSync(repoPath("fixtures/cli/hex/sample.hexdump"), "utf8");
 
 const REAL_XXD_I = `unsigned char x[] = {`; // the C-array header of xxd -i is not hex: only its body is pasted
-
-function ascii(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => (b >= 0x20 && b <= 0x7e ? String.fromCharCode(b) : ".")).join("");
-}
-
-/** xxd's default layout: 16 bytes a line in 2-byte groups, hex area padded to 39 columns. */
-function xxd(bytes: Uint8Array): string {
-  let out = "";
-  for (let at = 0; at < bytes.length; at += 16) {
-    const line = bytes.subarray(at, at + 16);
-    const groups: string[] = [];
-    for (let g = 0; g < line.length; g += 2) groups.push(toHex(line.subarray(g, g + 2)));
-    out += `${at.toString(16).padStart(8, "0")}: ${groups.join(" ").padEnd(39)}  ${ascii(line)}\n`;
-  }
-  return out;
-}
-
-/** hexdump -C's layout, with '*' for repeated full lines and the final offset line. */
-function hexdumpC(bytes: Uint8Array): string {
-  let out = "";
-  let previous: string | undefined;
-  let starred = false;
-  for (let at = 0; at < bytes.length; at += 16) {
-    const line = bytes.subarray(at, at + 16);
-    const hex = toHex(line);
-    if (line.length === 16 && hex === previous) {
-      if (!starred) out += "*\n";
-      starred = true;
-      continue;
-    }
-    starred = false;
-    previous = hex;
-    const cells = Array.from(line, (b) => b.toString(16).padStart(2, "0"));
-    const area = `${cells.slice(0, 8).join(" ")}  ${cells.slice(8).join(" ")}`;
-    out += `${at.toString(16).padStart(8, "0")}  ${area.padEnd(48)}  |${ascii(line)}|\n`;
-  }
-  if (bytes.length > 0) out += `${bytes.length.toString(16).padStart(8, "0")}\n`;
-  return out;
-}
 
 const cells = (bytes: Uint8Array): string[] => Array.from(bytes, (b) => b.toString(16).padStart(2, "0"));
 const wrap = (items: string[], perLine: number, sep: string): string => {
@@ -95,44 +44,44 @@ const FORMS: Record<string, (bytes: Uint8Array) => string> = {
   "bare comma-separated": (b) => cells(b).join(","),
   "\\x escapes": (b) => cells(b).map((c) => `\\x${c}`).join(""),
   "colon-separated": (b) => cells(b).join(":"),
-  xxd,
-  "hexdump -C": hexdumpC,
+  xxd: xxdForm,
+  "hexdump -C": hexdumpForm,
 };
 
 describe("real tool output", () => {
   test("xxd", () => {
-    const parsed = parseHexDetailed(REAL_XXD);
+    const parsed = parseHex(REAL_XXD);
     expect(parsed.form).toBe("xxd");
-    expect(toHex(parsed.bytes)).toBe(SAMPLE_HEX);
+    expect(toHex(bytesOf(REAL_XXD))).toBe(SAMPLE_HEX);
   });
   test("hexdump -C with a '*' line and '|' in the ascii column", () => {
-    const parsed = parseHexDetailed(REAL_HEXDUMP);
+    const parsed = parseHex(REAL_HEXDUMP);
     expect(parsed.form).toBe("hexdump");
-    expect(parsed.bytes.length).toBe(0x85);
-    expect(toHex(parsed.bytes)).toBe(SAMPLE_HEX);
+    expect(parsed.length).toBe(0x85);
+    expect(toHex(bytesOf(REAL_HEXDUMP))).toBe(SAMPLE_HEX);
   });
   test("our formatters reproduce the real tools' output exactly", () => {
-    expect(xxd(fromHex(SAMPLE_HEX))).toBe(REAL_XXD);
-    expect(hexdumpC(fromHex(SAMPLE_HEX))).toBe(REAL_HEXDUMP);
+    expect(xxdForm(fromHex(SAMPLE_HEX))).toBe(REAL_XXD);
+    expect(hexdumpForm(fromHex(SAMPLE_HEX))).toBe(REAL_HEXDUMP);
   });
   test.each(Object.entries(FORMS))("%s of the sample", (_name, format) => {
-    expect(toHex(parseHex(format(fromHex(SAMPLE_HEX))))).toBe(SAMPLE_HEX);
+    expect(toHex(bytesOf(format(fromHex(SAMPLE_HEX))))).toBe(SAMPLE_HEX);
   });
   test("C single-digit bytes (0x0) and empty input", () => {
-    expect(toHex(parseHex("{ 0x0, 0xa, 0x10 }".replace(/[{}]/g, "")))).toBe("000a10");
-    expect(parseHex("").length).toBe(0);
-    expect(parseHex(" \n\t").length).toBe(0);
+    expect(toHex(bytesOf("{ 0x0, 0xa, 0x10 }".replace(/[{}]/g, "")))).toBe("000a10");
+    expect(bytesOf("").length).toBe(0);
+    expect(bytesOf(" \n\t").length).toBe(0);
   });
 });
 
 describe("every form of the same bytes", () => {
   test.prop([fc.uint8Array({ maxLength: 300 }), fc.constantFrom(...Object.keys(FORMS))])("parses to those bytes", (bytes, form) => {
     const text = FORMS[form]!(bytes);
-    expect(toHex(parseHex(text))).toBe(toHex(bytes));
+    expect(toHex(bytesOf(text))).toBe(toHex(bytes));
   });
   test.prop([fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => b.fill(b[0]!))])("runs of one byte survive '*' compression", (bytes) => {
     const big = new Uint8Array(bytes.length * 8).fill(bytes[0]!);
-    expect(toHex(parseHex(hexdumpC(big)))).toBe(toHex(big));
+    expect(toHex(bytesOf(hexdumpForm(big)))).toBe(toHex(big));
   });
 });
 
@@ -178,4 +127,66 @@ describe("invalid text", () => {
       expect([error.line, error.column]).toEqual([1, at + 1]);
     },
   );
+});
+
+describe("'*' repeats are expanded lazily, by whole rows", () => {
+  test.prop([fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 2, max: 300 }), fc.uint8Array({ maxLength: 40 }), fc.integer({ min: 1, max: 200 })])(
+    "any slice size gives the same bytes",
+    (row, rows, tail, size) => {
+      const bytes = concat([...Array.from({ length: rows }, () => row), tail]);
+      const text = hexdumpForm(bytes);
+      expect(text).toMatch(/^\*$/m);
+      const slices = [...parseHex(text).chunks(size)];
+      expect(slices.every((s) => s.length <= Math.max(size, 16))).toBe(true);
+      expect(toHex(concat(slices))).toBe(toHex(bytes));
+    },
+  );
+  test("a repeat claiming 256 MiB through 1-byte rows costs one slice buffer, handed out again and again", () => {
+    // The reproducer: 75 bytes of text that once became 268 million 1-byte copies.
+    const text = "00000000  00                                                |.|\n*\n10000000\n";
+    const parsed = parseHex(text);
+    expect(parsed.length).toBe(MAX_EXPANDED_BYTES);
+    const slices = parsed.chunks(64 * 1024);
+    expect(slices.next().value).toEqual(Uint8Array.of(0)); // the row as written
+    const first = slices.next().value!;
+    const second = slices.next().value!;
+    expect([first.length, second.length]).toEqual([64 * 1024, 64 * 1024]);
+    expect(second.buffer).toBe(first.buffer); // the same buffer: a repeat's slices are not copies of each other
+    expect(first.every((b) => b === 0)).toBe(true);
+    let total = 1 + first.length + second.length;
+    for (const slice of slices) total += slice.length;
+    expect(total).toBe(MAX_EXPANDED_BYTES);
+  });
+  test("a repeat past 256 MiB is refused where it is claimed", () => {
+    const error = errorOf("00000000  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|\n*\n10000010\n");
+    expect([error.code, error.line, error.column]).toEqual(["BAD_HEX", 3, 1]);
+    expect(error.reason).toMatch(/expands to 268435472 bytes, more than the 268435456/);
+  });
+  test.each([
+    // Found by `npm run fuzz` (seed 20261130, inputs 415360 and 703830): a '*' that stands for no row at
+    // all was taken for a literal copy of the row.
+    ["a 16-byte row", "00000000  00 00 00 10 00 10 00 01  00 00 00 02 00 00 00 01  |................|\n*\n10", "00000010001000010000000200000001"],
+    ["a 1-byte row, then more offset lines", "00000000  00                                                |.|\n*\n1\n1\n1\n1", "00"],
+  ])("a '*' followed by the next row's own offset repeats nothing (%s)", (_name, text, hex) => {
+    expect(parseHex(text).length).toBe(hex.length / 2);
+    expect(toHex(bytesOf(text))).toBe(hex);
+  });
+  test("a repeat that is not a whole number of rows is refused", () => {
+    const error = errorOf("00000000  00 01 02  |...|\n*\n00000010\n");
+    expect([error.code, error.line]).toEqual(["BAD_HEX", 3]);
+  });
+});
+
+describe("linear detection and parsing", () => {
+  // The time bound lives in hostile.test.ts (a child process that a quadratic parser cannot finish in
+  // time); here, the outcome of the reproducer and its kin.
+  test.each([
+    ["120 KB of '|' after a hexdump offset", "00000000  " + "|".repeat(120_000) + "x"],
+    ["'|' at both ends of a long line", "00000000  |" + " ".repeat(120_000) + "|x"],
+    ["a long run of hex digits with no colon", "0".repeat(120_001)],
+  ])("%s: refused with its position", (_name, text) => {
+    const error = errorOf(text);
+    expect(["BAD_HEX", "ODD_HEX"]).toContain(error.code);
+    expect(error.line).toBe(1);
+  });
 });

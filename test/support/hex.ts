@@ -19,12 +19,7 @@ export function atOffset(bytes: Uint8Array, before = 7, after = 5): Uint8Array {
   return big.subarray(before, before + bytes.byteLength);
 }
 
+/** The parts end to end, in a fresh array of its own (offset 0, not a pooled Buffer). */
 export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  return new Uint8Array(Buffer.concat(parts));
 }

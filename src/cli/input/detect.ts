@@ -6,8 +6,9 @@
  * `0x`/`\x` prefixes are dropped, it holds only hex digits and separators, or looks like `xxd` /
  * `hexdump -C` output; hex again when at least 90% of its non-separator characters are hex digits of
  * one letter case and there is no "=" (a typo in pasted hex); base64 when it holds only base64
- * characters; anything else is raw.
+ * characters; anything else is raw. Every test is linear in the (at most {@link DETECT_BYTES}) bytes.
  */
+import { captureFormatOf } from "./pcap.js";
 
 /** What an input is: raw frame bytes, hex or base64 text, or a capture file. */
 export type InputKind = "raw" | "hex" | "base64" | "pcap" | "pcapng";
@@ -15,28 +16,18 @@ export type InputKind = "raw" | "hex" | "base64" | "pcap" | "pcapng";
 /** How many leading bytes {@link detectInput} looks at; passing more is harmless. */
 export const DETECT_BYTES = 4096;
 
-const XXD_OR_HEXDUMP = /^\s*[0-9a-fA-F]+(:\s|\s\s).*$/m;
-
-/** The capture format named by the first 4 bytes, or undefined. */
-export function captureMagic(head: Uint8Array): "pcap" | "pcapng" | undefined {
-  if (head.byteLength < 4) return undefined;
-  const magic = ((head[0]! << 24) | (head[1]! << 16) | (head[2]! << 8) | head[3]!) >>> 0;
-  switch (magic) {
-    case 0xa1b2c3d4: // µs, big-endian file
-    case 0xd4c3b2a1: // µs, little-endian file
-    case 0xa1b23c4d: // ns, big-endian
-    case 0x4d3cb2a1: // ns, little-endian
-      return "pcap";
-    case 0x0a0d0d0a:
-      return "pcapng";
-    default:
-      return undefined;
-  }
-}
+/** The first line of `xxd` (`offset: `) or `hexdump -C` (`offset  `) output. */
+const XXD_OR_HEXDUMP = /^\s*[0-9a-fA-F]+(:\s|\s\s)/;
 
 /** The first bytes (up to 24) that `text` decodes to as base64, either alphabet; empty if it does not. */
 function decodeBase64Prefix(text: string): Uint8Array {
-  const dense = text.replace(/\s/g, "").replace(/-/g, "+").replace(/_/g, "/").replace(/=+$/, "").slice(0, 32);
+  let dense = "";
+  for (let i = 0; i < text.length && dense.length < 32; i++) {
+    const c = text[i]!;
+    if (c === "=") break; // padding ends the data (a stray "=" further on makes it not base64 anyway)
+    if (c.trim() === "") continue;
+    dense += c === "-" ? "+" : c === "_" ? "/" : c;
+  }
   try {
     return Uint8Array.from(atob(dense.slice(0, dense.length - (dense.length % 4))), (c) => c.charCodeAt(0));
   } catch {
@@ -46,7 +37,7 @@ function decodeBase64Prefix(text: string): Uint8Array {
 
 /** A 16-byte-header frame (a length from 16 to 16 MiB, headerLength ≥ 16), a Mars frame, or a capture. */
 function startsLikeFrame(bytes: Uint8Array): boolean {
-  if (captureMagic(bytes) !== undefined) return true;
+  if (captureFormatOf(bytes) !== undefined) return true;
   if (bytes.byteLength < 8) return false;
   const first = ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
   const second = (bytes[4]! << 8) | bytes[5]!;
@@ -62,7 +53,8 @@ function looksLikeMistypedHex(stripped: string): boolean {
   return hexDigits / dense.length >= 0.9;
 }
 
-function isTextByte(byte: number): boolean {
+/** True for a byte pasted text can hold (printable ASCII and white space); any other means raw bytes. Never throws. */
+export function isTextByte(byte: number): boolean {
   return byte === 9 || byte === 10 || byte === 13 || byte === 11 || byte === 12 || (byte >= 0x20 && byte <= 0x7e);
 }
 
@@ -75,7 +67,7 @@ export function detectInput(head: Uint8Array | string): InputKind {
   let bytes = typeof head === "string" ? new TextEncoder().encode(head.slice(0, DETECT_BYTES)) : head.subarray(0, DETECT_BYTES);
   // A UTF-8 byte order mark (editors on Windows add one) says nothing about the form.
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
-  const capture = captureMagic(bytes);
+  const capture = captureFormatOf(bytes);
   if (capture !== undefined) return capture;
   for (const byte of bytes) if (!isTextByte(byte)) return "raw";
   const text = new TextDecoder("latin1").decode(bytes);

@@ -1,5 +1,6 @@
 /**
- * The one error type the CLI's input layer raises on bad input (hex, base64, pcap, pcapng).
+ * The one error type the CLI's input layer raises on bad input (hex, base64, pcap, pcapng, and the
+ * NDJSON records `encode` reads).
  *
  * Like the wire core's `FrameError`, it carries a stable machine-readable {@link CliInputErrorCode}
  * and a position, so the command can print "where and why" and exit 1 without a stack trace. A text
@@ -24,11 +25,13 @@ export type CliInputErrorCode =
   /** A capture block or record header holds an impossible value (length, block type order…). */
   | "CAPTURE_MALFORMED"
   /** The capture uses a link type this reader cannot parse. */
-  | "UNSUPPORTED_LINKTYPE";
+  | "UNSUPPORTED_LINKTYPE"
+  /** A line of `encode`'s input that is not a record of `dump --json` (not JSON, a missing or bad field). */
+  | "BAD_RECORD";
 
 /**
  * A failure to read the CLI's input: what went wrong (`code`) and where. `offset` is set for binary
- * inputs; `line`/`column` for text inputs. The message already names the position.
+ * inputs; `line` (and `column` where it helps) for text inputs. The message names the position too.
  */
 export class CliInputError extends Error {
   /** Stable code; switch on this, not on the message. */
@@ -37,18 +40,22 @@ export class CliInputError extends Error {
   readonly offset: number | undefined;
   /** 1-based line of the offending character (text inputs), else undefined. */
   readonly line: number | undefined;
-  /** 1-based column of the offending character (text inputs), else undefined. */
+  /** 1-based column of the offending character (text inputs, when it helps), else undefined. */
   readonly column: number | undefined;
+  /** What went wrong, in words: `message` without its "(CODE at …)" suffix. */
+  readonly reason: string;
 
+  /** @param message what went wrong (becomes `reason`); the code and position are appended for `message`. */
   constructor(code: CliInputErrorCode, message: string, where: { offset?: number; line?: number; column?: number } = {}) {
     const at =
       where.line !== undefined
-        ? ` at line ${where.line}, column ${where.column ?? 1}`
+        ? ` at line ${where.line}${where.column === undefined ? "" : `, column ${where.column}`}`
         : where.offset !== undefined
           ? ` at byte ${where.offset}`
           : "";
     super(`${message} (${code}${at})`);
     this.name = "CliInputError";
+    this.reason = message;
     this.code = code;
     this.offset = where.offset;
     this.line = where.line;

@@ -65,6 +65,13 @@ export interface Capture {
   readonly truncated?: CliInputError;
 }
 
+/** The magic numbers of classic pcap, read big-endian: the file's byte order and timestamp unit. */
+const PCAP_MAGIC = {
+  MICROS_BIG_ENDIAN: 0xa1b2c3d4,
+  MICROS_LITTLE_ENDIAN: 0xd4c3b2a1,
+  NANOS_BIG_ENDIAN: 0xa1b23c4d,
+  NANOS_LITTLE_ENDIAN: 0x4d3cb2a1,
+} as const;
 const PCAP_HEADER = 24;
 const PCAP_RECORD_HEADER = 16;
 const BLOCK_SHB = 0x0a0d0d0a;
@@ -73,6 +80,19 @@ const BLOCK_PB = 0x00000002;
 const BLOCK_SPB = 0x00000003;
 const BLOCK_EPB = 0x00000006;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+/** The byte-order magic as a big-endian section writes it, read little-endian. */
+const BYTE_ORDER_MAGIC_SWAPPED = 0x4d3c2b1a;
+
+/**
+ * The capture format named by the first 4 bytes of a file (the only place the magic numbers are read).
+ * @returns "pcap", "pcapng", or `undefined` for anything else (fewer than 4 bytes included). Never throws.
+ */
+export function captureFormatOf(head: Uint8Array): "pcap" | "pcapng" | undefined {
+  if (head.byteLength < 4) return undefined;
+  const magic = ((head[0]! << 24) | (head[1]! << 16) | (head[2]! << 8) | head[3]!) >>> 0;
+  if (magic === BLOCK_SHB) return "pcapng";
+  return Object.values(PCAP_MAGIC).some((m) => m === magic) ? "pcap" : undefined;
+}
 
 /**
  * Reads a pcap or pcapng file held in memory.
@@ -84,30 +104,25 @@ const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
  *   Section Header Block.
  */
 export function readCapture(bytes: Uint8Array): Capture {
-  if (bytes.byteLength >= 4) {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const magic = view.getUint32(0);
-    const format = magic === BLOCK_SHB ? "pcapng" : magic === 0xa1b2c3d4 || magic === 0xd4c3b2a1 || magic === 0xa1b23c4d || magic === 0x4d3cb2a1 ? "pcap" : undefined;
-    if (format !== undefined) {
-      const packets: CapturedPacket[] = [];
-      try {
-        if (format === "pcapng") readPcapng(bytes, view, packets);
-        else readPcap(bytes, view, packets);
-      } catch (error) {
-        // A capture cut off mid-record (a copy taken while tcpdump still ran): keep what came before.
-        if (error instanceof CliInputError && error.code === "CAPTURE_TRUNCATED" && packets.length > 0) return { format, packets, truncated: error };
-        throw error;
-      }
-      return { format, packets };
-    }
+  const format = captureFormatOf(bytes);
+  if (format === undefined) throw new CliInputError("NOT_A_CAPTURE", "not a pcap or pcapng file (no magic number at the start)", { offset: 0 });
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const packets: CapturedPacket[] = [];
+  try {
+    if (format === "pcapng") readPcapng(bytes, view, packets);
+    else readPcap(bytes, view, packets);
+  } catch (error) {
+    // A capture cut off mid-record (a copy taken while tcpdump still ran): keep what came before.
+    if (error instanceof CliInputError && error.code === "CAPTURE_TRUNCATED" && packets.length > 0) return { format, packets, truncated: error };
+    throw error;
   }
-  throw new CliInputError("NOT_A_CAPTURE", "not a pcap or pcapng file (no magic number at the start)", { offset: 0 });
+  return { format, packets };
 }
 
 function readPcap(bytes: Uint8Array, view: DataView, packets: CapturedPacket[]): void {
   const magicBE = view.getUint32(0, false);
-  const little = magicBE === 0xd4c3b2a1 || magicBE === 0x4d3cb2a1;
-  const nanos = magicBE === 0xa1b23c4d || magicBE === 0x4d3cb2a1;
+  const little = magicBE === PCAP_MAGIC.MICROS_LITTLE_ENDIAN || magicBE === PCAP_MAGIC.NANOS_LITTLE_ENDIAN;
+  const nanos = magicBE === PCAP_MAGIC.NANOS_BIG_ENDIAN || magicBE === PCAP_MAGIC.NANOS_LITTLE_ENDIAN;
   const length = bytes.byteLength;
   if (length < PCAP_HEADER) {
     throw new CliInputError("CAPTURE_TRUNCATED", `pcap file header needs ${PCAP_HEADER} bytes, the file has ${length}`, { offset: 0 });
@@ -170,7 +185,7 @@ function readPcapng(bytes: Uint8Array, view: DataView, packets: CapturedPacket[]
       // A new section: its byte-order magic decides how everything until the next SHB is read.
       const order = view.getUint32(at + 8, true);
       if (order === BYTE_ORDER_MAGIC) little = true;
-      else if (order === 0x4d3c2b1a) little = false;
+      else if (order === BYTE_ORDER_MAGIC_SWAPPED) little = false;
       else throw new CliInputError("CAPTURE_MALFORMED", `bad pcapng byte-order magic 0x${order.toString(16)}`, { offset: at + 8 });
       interfaces = [];
     }

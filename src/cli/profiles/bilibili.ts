@@ -5,23 +5,33 @@
  *
  * - op 3 (heartbeat reply): u32 popularity;
  * - version 2/3: the body decompresses (zlib inflate / brotli) to whole frames end to end, decoded
- *   with any version and expanded recursively into a tree;
+ *   with any version and shown as inner frames (nested compressed bodies too, up to
+ *   {@link BILIBILI_MAX_DEPTH} levels);
  * - otherwise JSON (op 5 notifications `{"cmd":…}`, op 7 auth, op 8 auth reply `{"code":0}`) or text.
  *
- * Decompression is capped: `maxInflate` is the budget for the whole tree under one top-level frame,
- * nested levels included, so a bomb stops at the cap with `INFLATE_LIMIT` instead of filling memory.
+ * Decompression is bounded twice: `--max-inflate` for the tree under one top-level frame, nested levels
+ * included, and `--max-inflate-total` for the whole input (a failed inflation is charged its whole
+ * allowance: it may have produced that much before it failed). Inner frames are read one at a time and
+ * described while the `--max-frames` budget lasts, so a small body that inflates to half a million
+ * frames costs neither the memory of half a million nodes nor the time to print them all.
  *
- * Message mode ({@link decodeBilibiliMessage}) accepts bytes after the last whole frame as a trailer
- * (the server echoes the client's heartbeat body after its reply, vector B4).
+ * Trailers: the server echoes the client's heartbeat body after its HEARTBEAT_REPLY, inside the same
+ * message (vector B4), and the echo has the length of whatever the client sent. So bytes that do not read
+ * as frames after a HEARTBEAT_REPLY are a trailer when the input ends there, whatever their length (up to
+ * `--max-frame-size`: the frame stream holds them until then). After any other frame they are an error,
+ * as in every profile: the stream is out of step. The library's `decodeFrames({ allowTrailer: true })`
+ * takes a trailer after any frame and leaves judging it to the caller; this is the CLI's judgement.
  */
 import { readU32 } from "../../wire/bytes.js";
-import { decodeFrames, type Frame } from "../../wire/decode.js";
+import { FrameDecoder } from "../../stream/frame-decoder.js";
+import type { Frame } from "../../wire/decode.js";
 import { FrameError } from "../../wire/errors.js";
-import type { DecodeOptions } from "../../wire/header.js";
-import { classifyTextBody } from "./body.js";
+import type { DecodedBody, NodeEvent } from "../model.js";
+import { readTextBody } from "./body.js";
 import { ProfileError } from "./errors.js";
-import { DEFAULT_MAX_INFLATE, inflateCapped, type Compression } from "./inflate.js";
-import { offsetsOf, type FrameNode, type NodeBody, type OffsetSpace, type ProfileMessage } from "./tree.js";
+import { inflateCapped, type Compression } from "./inflate.js";
+import { frameNode, framesIn, withInnerFrames, type Place } from "./node.js";
+import type { DescribeContext, Profile } from "./profile.js";
 
 /** The ops Bilibili's live service uses (goim's numbers). */
 export const BilibiliOp = {
@@ -34,6 +44,9 @@ export const BilibiliOp = {
 
 /** What the version field means. */
 export const BilibiliVersion = { JSON: 0, INT: 1, ZLIB: 2, BROTLI: 3 } as const;
+
+/** Deepest nesting of compressed bodies expanded (Bilibili uses 1). */
+export const BILIBILI_MAX_DEPTH = 4;
 
 const OP_NAMES = new Map<number, string>(Object.entries(BilibiliOp).map(([name, op]) => [op, name]));
 const VERSION_NAMES = ["json", "int", "zlib", "brotli"] as const;
@@ -55,101 +68,102 @@ export function bilibiliVersionName(version: number): string {
   return VERSION_NAMES[version] ?? `unknown(${version})`;
 }
 
-/** Options of the Bilibili profile. */
-export interface BilibiliOptions {
-  /** Largest packetLength accepted, outer and inner frames; default 1 MiB (see `DecodeOptions`). */
-  maxFrameSize?: number;
-  /** Decompression budget per top-level frame, nested levels included; default {@link DEFAULT_MAX_INFLATE} (8 MiB). */
-  maxInflate?: number;
-  /** Deepest nesting of compressed bodies expanded; default 4 (Bilibili uses 1). */
-  maxDepth?: number;
+/** One top-level frame's tree. */
+interface Tree {
+  /** What is left of `--max-inflate` for this tree. */
+  inflateLeft: number;
+  /**
+   * Where problems inside inflated bytes are reported: the stream offset of the top-level compressed
+   * body (an offset inside inflated bytes means nothing in the stream; the reason says where inside).
+   */
+  readonly anchor: number;
 }
 
-/** Mutable state shared by one top-level frame's tree. */
-interface Budget {
-  remaining: number;
+/** A compressed body, inflated and checked to be whole frames. */
+interface Inflated {
+  readonly algorithm: Compression;
+  readonly bytes: Uint8Array;
+  readonly frames: number;
 }
 
-function wireOptions(options: BilibiliOptions): DecodeOptions {
-  return { versions: "any", ...(options.maxFrameSize === undefined ? {} : { maxFrameSize: options.maxFrameSize }) };
-}
-
-/**
- * Decodes one WebSocket message (or any buffer of whole frames) under the Bilibili profile. Bytes
- * that do not make a whole frame after the last one are returned as the trailer, not an error.
- * @returns the nodes (top-level offsets in `bytes`; bodies are views into `bytes` or into fresh
- *   inflated buffers) and the trailer, if any (a view into `bytes`).
- * @throws FrameError for a bad header in a top-level frame (a cut-off last frame is the trailer);
- *   ProfileError INFLATE_LIMIT / INFLATE_FAILED / INNER_FRAME / TOO_DEEP from the bodies.
- * @throws RangeError for invalid options.
- */
-export function decodeBilibiliMessage(bytes: Uint8Array, options: BilibiliOptions = {}): ProfileMessage {
-  const { frames, trailer } = decodeFrames(bytes, { ...wireOptions(options), allowTrailer: true });
-  const offsets = offsetsOf(frames, 0);
-  const nodes = frames.map((frame, i) => describeBilibiliFrame(frame, offsets[i]!, options));
-  if (trailer.byteLength === 0) return { nodes };
-  return { nodes, trailer: { offset: bytes.byteLength - trailer.byteLength, bytes: trailer, text: classifyTextBody(trailer) } };
-}
-
-/**
- * Reads one top-level frame (for example from a streaming decoder) under the Bilibili profile.
- * @param offset the frame's offset in the input (used for the node and for error offsets).
- * @returns the node tree; compressed bodies carry their inflated bytes (fresh arrays).
- * @throws ProfileError INFLATE_LIMIT / INFLATE_FAILED (offset: the compressed body's start in the
- *   input, or in the parent's inflated bytes when nested), INNER_FRAME (offset of the bad inner frame
- *   in the inflated bytes; `cause` is the FrameError), TOO_DEEP.
- * @throws RangeError for invalid options.
- */
-export function describeBilibiliFrame(frame: Frame, offset: number, options: BilibiliOptions = {}): FrameNode {
-  const maxInflate = options.maxInflate ?? DEFAULT_MAX_INFLATE;
-  if (!Number.isSafeInteger(maxInflate) || maxInflate < 0) throw new RangeError(`maxInflate must be a non-negative integer, got ${maxInflate}`);
-  return describe(frame, offset, "input", 0, options, { remaining: maxInflate });
-}
-
-function describe(frame: Frame, offset: number, space: OffsetSpace, depth: number, options: BilibiliOptions, budget: Budget): FrameNode {
-  return {
-    offset,
-    space,
-    depth,
-    frame,
-    opName: bilibiliOpName(frame.op),
-    versionName: bilibiliVersionName(frame.version),
-    body: bodyOf(frame, offset, depth, options, budget),
-  };
-}
-
-function bodyOf(frame: Frame, offset: number, depth: number, options: BilibiliOptions, budget: Budget): NodeBody {
-  const body = frame.body;
-  if (frame.op === BilibiliOp.HEARTBEAT_REPLY && body.byteLength >= 4) {
-    const value = readU32(body, 0);
-    return { kind: "count", name: "popularity", value, rest: body.subarray(4) };
+/** Inflates `body` within both budgets, charging them. */
+function inflate(body: Uint8Array, algorithm: Compression, at: number, tree: Tree, context: DescribeContext): Uint8Array {
+  const total = context.budget.inflateLeft;
+  if (total === 0) {
+    throw new ProfileError("INFLATE_LIMIT", at, `${algorithm} body not inflated: the whole input's --max-inflate-total budget of ${context.limits.maxInflateTotal} bytes is spent`);
   }
+  const allowance = Math.min(tree.inflateLeft, total);
+  const limit = allowance === tree.inflateLeft ? `the ${context.limits.maxInflate}-byte limit (--max-inflate)` : `the ${allowance} bytes left of the whole input's --max-inflate-total budget`;
+  let bytes: Uint8Array;
+  try {
+    bytes = inflateCapped(body, algorithm, allowance, at, limit);
+  } catch (error) {
+    tree.inflateLeft -= allowance;
+    context.budget.chargeInflate(allowance);
+    throw error;
+  }
+  tree.inflateLeft -= bytes.byteLength;
+  context.budget.chargeInflate(bytes.byteLength);
+  return bytes;
+}
+
+/** Reads a frame's body: a count, text or JSON, or an inflated body of frames. */
+function readBody(frame: Frame, place: Place, depth: number, tree: Tree, context: DescribeContext): DecodedBody | Inflated | undefined {
+  const body = frame.body;
+  if (frame.op === BilibiliOp.HEARTBEAT_REPLY && body.byteLength >= 4) return { kind: "count", name: "popularity", value: readU32(body, 0) };
   const algorithm: Compression | undefined =
     frame.version === BilibiliVersion.ZLIB ? "zlib" : frame.version === BilibiliVersion.BROTLI ? "brotli" : undefined;
-  if (algorithm === undefined || body.byteLength === 0) return classifyTextBody(body);
+  if (algorithm === undefined || body.byteLength === 0) return readTextBody(body);
 
-  const bodyOffset = offset + frame.headerLength;
-  const maxDepth = options.maxDepth ?? 4;
-  if (depth >= maxDepth) throw new ProfileError("TOO_DEEP", bodyOffset, `compressed bodies nested more than ${maxDepth} deep`);
-  const inflated = inflateCapped(body, algorithm, budget.remaining, bodyOffset);
-  budget.remaining -= inflated.byteLength;
-  let frames: Frame[];
+  const bodyAt = place.offset + frame.headerLength;
+  const inStream = place.space === "stream";
+  const at = inStream ? bodyAt : tree.anchor;
+  const where = inStream ? `the frame at byte ${place.offset}` : `the frame at byte ${place.offset} of the inflated bytes`;
+  if (depth >= BILIBILI_MAX_DEPTH) throw new ProfileError("TOO_DEEP", at, `compressed bodies nested more than ${BILIBILI_MAX_DEPTH} deep (${where})`);
+  const bytes = inflate(body, algorithm, at, tree, context);
+  let frames = 0;
   try {
-    frames = decodeFrames(inflated, wireOptions(options)).frames;
+    for (const _ of framesIn(bytes, { versions: "any", maxFrameSize: context.limits.maxFrameSize })) frames++;
   } catch (error) {
     if (!(error instanceof FrameError)) throw error;
     throw new ProfileError(
       "INNER_FRAME",
-      error.offset,
-      `the ${algorithm} body of the frame at byte ${offset} decompresses to ${inflated.byteLength} bytes that are not whole frames: ${error.message}`,
+      at,
+      `the ${algorithm} body of ${where} decompresses to ${bytes.byteLength} bytes that are not whole frames: ${error.reason} (${error.code} at byte ${error.offset} of them)`,
       { cause: error },
     );
   }
-  const offsets = offsetsOf(frames, 0);
-  return {
-    kind: "compressed",
-    algorithm,
-    inflated,
-    children: frames.map((inner, i) => describe(inner, offsets[i]!, "inflated", depth + 1, options, budget)),
-  };
+  return { algorithm, bytes, frames };
 }
+
+function* bilibiliNode(frame: Frame, place: Place, depth: number, tree: Tree, context: DescribeContext): Generator<NodeEvent, void, undefined> {
+  const name = bilibiliOpName(frame.op);
+  const versionName = bilibiliVersionName(frame.version);
+  let body: DecodedBody | Inflated | undefined;
+  try {
+    body = readBody(frame, place, depth, tree, context);
+  } catch (error) {
+    if (!(error instanceof ProfileError)) throw error;
+    body = { kind: "error", code: error.code, reason: error.reason, offset: error.offset };
+  }
+  if (body === undefined || "kind" in body) {
+    yield { type: "frame", node: frameNode(frame, place, "bilibili", name, { versionName, decoded: body }), depth };
+    return;
+  }
+  const node = frameNode(frame, place, "bilibili", name, {
+    versionName,
+    innerFrames: body.frames,
+    compressed: { algorithm: body.algorithm, inflated: body.bytes },
+  });
+  const inner = framesIn(body.bytes, { versions: "any", maxFrameSize: context.limits.maxFrameSize });
+  yield* withInnerFrames(node, depth, context.budget, inner, 0, (child, at) => bilibiliNode(child, { offset: at, space: "inflated" }, depth + 1, tree, context));
+}
+
+/** The Bilibili live profile. */
+export const bilibiliProfile: Profile<Frame> = {
+  name: "bilibili",
+  createDecoder: (limits) => new FrameDecoder({ versions: "any", maxFrameSize: limits.maxFrameSize }),
+  describe: (frame, offset, context) =>
+    bilibiliNode(frame, { offset, space: "stream" }, 0, { inflateLeft: context.limits.maxInflate, anchor: offset + frame.headerLength }, context),
+  trailerAfter: (frame) => frame.op === BilibiliOp.HEARTBEAT_REPLY,
+};

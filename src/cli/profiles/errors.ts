@@ -15,30 +15,32 @@ export type ProfileErrorCode =
   | "INNER_FRAME"
   /** Frames nested deeper than `maxDepth`. */
   | "TOO_DEEP"
-  /** A Mars frame cut off before its declared end (`decodeMarsFrames`). */
+  /** A Mars frame cut off before its declared end (the input ended inside it). */
   | "MARS_TRUNCATED"
   /** A Mars headLength below 20 or above the limit. */
   | "MARS_BAD_HEAD_LENGTH"
   /** A Mars bodyLength above `maxBodyLength` (Mars itself refuses packets over 1 MiB). */
-  | "MARS_BODY_TOO_LARGE"
-  /** A Mars clientVersion other than the one required. */
-  | "MARS_CLIENT_VERSION";
+  | "MARS_BODY_TOO_LARGE";
 
 /**
  * A profile decoding failure: what (`code`) and where (`offset`, in bytes from the start of the
- * buffer the caller passed, or of the decompressed body for errors inside one — the message says
- * which).
+ * stream; for a problem inside a decompressed body, where that body's top-level frame starts — the
+ * reason says where inside).
  */
 export class ProfileError extends Error {
   /** Stable code; switch on this, not on the message. */
   readonly code: ProfileErrorCode;
   /** Byte offset where the offending frame, field or body starts. */
   readonly offset: number;
+  /** What went wrong, in words: `message` without its "(CODE at byte N)" suffix. */
+  readonly reason: string;
 
+  /** @param message what went wrong (becomes `reason`); the code and offset are appended for `message`. */
   constructor(code: ProfileErrorCode, offset: number, message: string, options?: { cause?: unknown }) {
     super(`${message} (${code} at byte ${offset})`, options);
     this.name = "ProfileError";
     this.code = code;
     this.offset = offset;
+    this.reason = message;
   }
 }

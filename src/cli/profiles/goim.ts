@@ -3,16 +3,17 @@
  * and the heartbeat reply's u32 online count. Other bodies are shown as JSON or text when they are.
  *
  * goim sends a batch over WebSocket inside an outer op-9 frame, but over TCP the inner frames go out
- * raw, back to back (goim issue 375): {@link decodeGoimMessage} reads both, since raw frames are just
- * more top-level frames.
+ * raw, back to back (goim issue 375): raw frames are just more top-level frames, so both read the same.
  */
 import { readU32 } from "../../wire/bytes.js";
-import { decodeFrames, type Frame } from "../../wire/decode.js";
+import { FrameDecoder } from "../../stream/frame-decoder.js";
+import type { Frame } from "../../wire/decode.js";
 import { FrameError } from "../../wire/errors.js";
-import type { DecodeOptions } from "../../wire/header.js";
-import { classifyTextBody } from "./body.js";
+import type { NodeEvent } from "../model.js";
+import { readTextBody } from "./body.js";
 import { ProfileError } from "./errors.js";
-import { offsetsOf, type FrameNode, type NodeBody, type ProfileMessage } from "./tree.js";
+import { batchSpans, frameNode, framesIn, withInnerFrames, type Place } from "./node.js";
+import type { DescribeContext, Profile } from "./profile.js";
 
 /** goim's op numbers (`api/protocol/operation.go`). */
 export const GoimOp = {
@@ -39,6 +40,9 @@ export const GoimOp = {
 /** goim's first business op: ops from here on belong to the application. */
 export const GOIM_FIRST_BUSINESS_OP = 1000;
 
+/** Deepest nesting of op-9 batches expanded. goim itself never nests them. */
+export const GOIM_MAX_DEPTH = 4;
+
 const NAMES = new Map<number, string>(Object.entries(GoimOp).map(([name, op]) => [op, name]));
 
 /**
@@ -49,59 +53,39 @@ export function goimOpName(op: number): string {
   return NAMES.get(op) ?? (op >= GOIM_FIRST_BUSINESS_OP ? `BUSINESS(${op})` : `OP(${op})`);
 }
 
-/** Options of the goim profile. */
-export interface GoimOptions extends DecodeOptions {
-  /** Deepest nesting of op-9 batches expanded; default 4. goim itself never nests them. */
-  maxDepth?: number;
-}
-
-/** Wire options for goim: any version is shown (goim writes 1), limits as given. */
-function wireOptions(options: GoimOptions): DecodeOptions {
-  return { versions: options.versions ?? "any", ...(options.maxFrameSize === undefined ? {} : { maxFrameSize: options.maxFrameSize }) };
-}
-
-/**
- * Decodes one buffer of whole goim frames (a WebSocket message, or a TCP capture's stream).
- * @returns the frames as nodes (offsets in the input); bodies are views into `bytes`.
- * @throws FrameError for a bad or cut-off top-level frame (offset in `bytes`); ProfileError
- *   INNER_FRAME for a bad frame inside a batch, TOO_DEEP past `maxDepth`.
- */
-export function decodeGoimMessage(bytes: Uint8Array, options: GoimOptions = {}): ProfileMessage {
-  const { frames } = decodeFrames(bytes, wireOptions(options));
-  const offsets = offsetsOf(frames, 0);
-  return { nodes: frames.map((frame, i) => describeGoimFrame(frame, offsets[i]!, options)) };
-}
-
-/**
- * Reads one frame (for example from a streaming decoder) under the goim profile.
- * @param offset the frame's offset in the input, so batch children get input offsets too.
- * @returns a node whose bodies are views into the frame.
- * @throws ProfileError INNER_FRAME (offset: the batch body's start in the input) when a batch body is
- *   not whole frames, TOO_DEEP when batches nest past `maxDepth`.
- */
-export function describeGoimFrame(frame: Frame, offset: number, options: GoimOptions = {}, depth = 0): FrameNode {
-  return { offset, space: "input", depth, frame, opName: goimOpName(frame.op), body: goimBody(frame, offset, options, depth) };
-}
-
-function goimBody(frame: Frame, offset: number, options: GoimOptions, depth: number): NodeBody {
+/** A goim frame at `place` (always the stream: batch children share their parent's bytes). */
+function* goimNode(frame: Frame, place: Place, depth: number, context: DescribeContext): Generator<NodeEvent, void, undefined> {
+  const name = goimOpName(frame.op);
   const body = frame.body;
   if (frame.op === GoimOp.RAW && body.byteLength > 0) {
-    const maxDepth = options.maxDepth ?? 4;
-    const bodyOffset = offset + frame.headerLength;
-    if (depth >= maxDepth) throw new ProfileError("TOO_DEEP", bodyOffset, `op-9 batches nested more than ${maxDepth} deep`);
-    let frames: Frame[];
+    const bodyOffset = place.offset + frame.headerLength;
+    // Any version (goim writes 1), and the dump's frame limit for inner frames too.
+    const options = { versions: "any", maxFrameSize: context.limits.maxFrameSize } as const;
+    let batch: ReturnType<typeof batchSpans>;
     try {
-      frames = decodeFrames(body, wireOptions(options)).frames;
+      if (depth >= GOIM_MAX_DEPTH) throw new ProfileError("TOO_DEEP", bodyOffset, `op-9 batches nested more than ${GOIM_MAX_DEPTH} deep`);
+      batch = batchSpans(frame, framesIn(body, options));
     } catch (error) {
-      if (!(error instanceof FrameError)) throw error;
-      throw new ProfileError("INNER_FRAME", bodyOffset + error.offset, `batch body: ${error.message}`, { cause: error });
+      const problem = error instanceof FrameError ? new ProfileError("INNER_FRAME", bodyOffset + error.offset, `batch body: ${error.reason} (${error.code})`, { cause: error }) : error;
+      if (!(problem instanceof ProfileError)) throw problem;
+      const decoded = { kind: "error", code: problem.code, reason: problem.reason, offset: problem.offset } as const;
+      yield { type: "frame", node: frameNode(frame, place, "goim", name, { decoded }), depth };
+      return;
     }
-    const offsets = offsetsOf(frames, bodyOffset);
-    return { kind: "batch", children: frames.map((inner, i) => describeGoimFrame(inner, offsets[i]!, options, depth + 1)) };
+    const node = frameNode(frame, place, "goim", name, { spans: batch.spans, innerFrames: batch.count });
+    yield* withInnerFrames(node, depth, context.budget, framesIn(body, options), bodyOffset, (child, at) =>
+      goimNode(child, { offset: at, space: "stream" }, depth + 1, context),
+    );
+    return;
   }
-  if (frame.op === GoimOp.HEARTBEAT_REPLY && body.byteLength >= 4) {
-    const value = readU32(body, 0);
-    return { kind: "count", name: "online", value, rest: body.subarray(4) };
-  }
-  return classifyTextBody(body);
+  const decoded =
+    frame.op === GoimOp.HEARTBEAT_REPLY && body.byteLength >= 4 ? ({ kind: "count", name: "online", value: readU32(body, 0) } as const) : readTextBody(body);
+  yield { type: "frame", node: frameNode(frame, place, "goim", name, { decoded }), depth };
 }
+
+/** The goim profile. */
+export const goimProfile: Profile<Frame> = {
+  name: "goim",
+  createDecoder: (limits) => new FrameDecoder({ versions: "any", maxFrameSize: limits.maxFrameSize }),
+  describe: (frame, offset, context) => goimNode(frame, { offset, space: "stream" }, 0, context),
+};

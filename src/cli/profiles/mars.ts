@@ -12,19 +12,26 @@
  *
  * Unpacking is tri-state as in Mars: a whole frame, "need more bytes", or a failure. Limits are
  * checked as soon as the header is read, before anything is sliced: Mars refuses packets over 1 MiB.
+ * {@link MarsFrameDecoder} runs that unpack over a stream cut into any chunks, in the shape of the wire
+ * core's `FrameDecoder`: frames inside a chunk are views of it, a frame that straddles chunks is
+ * gathered into a buffer of its own (never reused), and a failure is sticky.
  *
  * Names: seq 0xFFFFFFFF is the noop (heartbeat) task id and cmdid 6 the default noop cmdid; cmdid 243
  * is "signal keep"; seq 0 marks a server push.
  */
-import { readU32 } from "../../wire/bytes.js";
+import { EMPTY_BYTES, MAX_U32, readU32 } from "../../wire/bytes.js";
+import type { NodeEvent, Span } from "../model.js";
+import { readTextBody } from "./body.js";
 import { ProfileError } from "./errors.js";
+import { rawOf } from "./node.js";
+import type { Profile, StreamDecoder } from "./profile.js";
 
 /** Size of the fixed Mars header. */
 export const MARS_HEADER_SIZE = 20;
 /** Mars's default noop (heartbeat) cmdid. */
 export const MARS_NOOP_CMDID = 6;
 /** The seq (task id) Mars gives noop frames. */
-export const MARS_NOOP_SEQ = 0xffff_ffff;
+export const MARS_NOOP_SEQ = MAX_U32;
 /** Mars's "signal keep" cmdid. */
 export const MARS_SIGNAL_KEEP_CMDID = 243;
 /** The seq of a server push. */
@@ -49,16 +56,10 @@ export interface MarsFrame {
   readonly packetLength: number;
 }
 
-/** Limits and expectations of the Mars decoder. */
+/** Limits of the Mars decoder (headLength is always limited to {@link MARS_DEFAULT_MAX_HEAD}). */
 export interface MarsOptions {
   /** Largest bodyLength accepted; default {@link MARS_DEFAULT_MAX_BODY} (1 MiB). */
   maxBodyLength?: number;
-  /** Largest headLength accepted; default {@link MARS_DEFAULT_MAX_HEAD}. */
-  maxHeadLength?: number;
-  /** When set, a frame with another clientVersion fails (Mars's own rule); default: any. */
-  clientVersion?: number;
-  /** The noop cmdid of this deployment, for naming; default 6. */
-  noopCmdid?: number;
 }
 
 /** Result of {@link unpackMarsFrame}. */
@@ -66,40 +67,24 @@ export type MarsUnpack =
   | { readonly status: "ok"; readonly frame: MarsFrame; /** Offset just past the frame. */ readonly next: number }
   | { readonly status: "need-more"; /** Bytes needed from `at` before the frame can be read (at least this many). */ readonly needed: number };
 
-/** Result of {@link decodeMarsFrames}. */
-export interface DecodedMarsFrames {
-  /** The frames with their offsets in the input; views into it. */
-  readonly frames: { readonly offset: number; readonly frame: MarsFrame }[];
-  /** Bytes after the last whole frame (a view); empty unless `allowTrailer`. */
-  readonly trailer: Uint8Array;
-}
-
 /** How a frame is used, by Mars's conventions. */
 export type MarsKind = "noop" | "signal-keep" | "push" | "task";
-
 
 /**
  * Reads one Mars frame at `at`, Mars's tri-state unpack: a whole frame, or how many bytes are needed.
  * Limits are checked as soon as the header fields are present.
  * @returns `{status: "ok", frame, next}` (frame fields are views into `bytes`) or
  *   `{status: "need-more", needed}`.
- * @throws ProfileError MARS_BAD_HEAD_LENGTH (headLength < 20 or > maxHeadLength),
- *   MARS_CLIENT_VERSION, MARS_BODY_TOO_LARGE — offsets are `baseOffset + ` the field's position.
+ * @throws ProfileError MARS_BAD_HEAD_LENGTH (headLength < 20 or > {@link MARS_DEFAULT_MAX_HEAD}),
+ *   MARS_BODY_TOO_LARGE — offsets are `baseOffset + ` the field's position.
  */
 export function unpackMarsFrame(bytes: Uint8Array, at = 0, options: MarsOptions = {}, baseOffset = 0): MarsUnpack {
   const left = bytes.byteLength - at;
   const where = baseOffset + at;
   if (left >= 4) {
     const headLength = readU32(bytes, at);
-    const maxHead = options.maxHeadLength ?? MARS_DEFAULT_MAX_HEAD;
-    if (headLength < MARS_HEADER_SIZE || headLength > maxHead) {
-      throw new ProfileError("MARS_BAD_HEAD_LENGTH", where, `Mars headLength ${headLength} is outside ${MARS_HEADER_SIZE}…${maxHead}`);
-    }
-  }
-  if (left >= 8 && options.clientVersion !== undefined) {
-    const clientVersion = readU32(bytes, at + 4);
-    if (clientVersion !== options.clientVersion) {
-      throw new ProfileError("MARS_CLIENT_VERSION", where + 4, `Mars clientVersion ${clientVersion}, expected ${options.clientVersion}`);
+    if (headLength < MARS_HEADER_SIZE || headLength > MARS_DEFAULT_MAX_HEAD) {
+      throw new ProfileError("MARS_BAD_HEAD_LENGTH", where, `Mars headLength ${headLength} is outside ${MARS_HEADER_SIZE}…${MARS_DEFAULT_MAX_HEAD}`);
     }
   }
   if (left < MARS_HEADER_SIZE) return { status: "need-more", needed: MARS_HEADER_SIZE - left };
@@ -126,32 +111,6 @@ export function unpackMarsFrame(bytes: Uint8Array, at = 0, options: MarsOptions 
 }
 
 /**
- * Decodes one buffer of whole Mars frames laid end to end (one read's worth, or a capture's stream).
- * @returns the frames with their offsets (views into `bytes`, no copy) and the trailer (a view).
- * @throws ProfileError MARS_TRUNCATED (offset: the cut-off frame's start) when the buffer ends inside
- *   a frame, unless `allowTrailer` is set (then those bytes are the trailer); and the header errors
- *   of {@link unpackMarsFrame}, which `allowTrailer` does not excuse.
- */
-export function decodeMarsFrames(bytes: Uint8Array, options: MarsOptions & { allowTrailer?: boolean } = {}): DecodedMarsFrames {
-  const frames: { offset: number; frame: MarsFrame }[] = [];
-  let at = 0;
-  while (at < bytes.byteLength) {
-    const result = unpackMarsFrame(bytes, at, options);
-    if (result.status === "need-more") {
-      if (options.allowTrailer === true) return { frames, trailer: bytes.subarray(at) };
-      throw new ProfileError(
-        "MARS_TRUNCATED",
-        at,
-        `Mars frame cut off: ${bytes.byteLength - at} bytes left, at least ${result.needed} more needed`,
-      );
-    }
-    frames.push({ offset: at, frame: result.frame });
-    at = result.next;
-  }
-  return { frames, trailer: bytes.subarray(bytes.byteLength) };
-}
-
-/**
  * How a frame is used: `"noop"` for the noop task id (seq 0xFFFFFFFF), `"signal-keep"` for cmdid 243,
  * `"push"` for seq 0, `"task"` for everything else (a request or its response).
  * @returns one of {@link MarsKind}; never throws.
@@ -168,10 +127,10 @@ export function marsFrameKind(frame: Pick<MarsFrame, "cmdid" | "seq">): MarsKind
  * deployment's own cmdid), `"SIGNAL_KEEP"`, `"PUSH(cmdid 10001)"`, `"CMD(123)"`.
  * @returns a fresh string; never throws.
  */
-export function marsFrameName(frame: Pick<MarsFrame, "cmdid" | "seq">, options: Pick<MarsOptions, "noopCmdid"> = {}): string {
+export function marsFrameName(frame: Pick<MarsFrame, "cmdid" | "seq">): string {
   switch (marsFrameKind(frame)) {
     case "noop":
-      return frame.cmdid === (options.noopCmdid ?? MARS_NOOP_CMDID) ? "NOOP" : `NOOP(cmdid ${frame.cmdid})`;
+      return frame.cmdid === MARS_NOOP_CMDID ? "NOOP" : `NOOP(cmdid ${frame.cmdid})`;
     case "signal-keep":
       return "SIGNAL_KEEP";
     case "push":
@@ -180,3 +139,135 @@ export function marsFrameName(frame: Pick<MarsFrame, "cmdid" | "seq">, options: 
       return `CMD(${frame.cmdid})`;
   }
 }
+
+/**
+ * Mars frames out of a stream cut into any chunks. See the module comment for copies and aliasing: a
+ * chunk must not be overwritten after it is pushed.
+ */
+export class MarsFrameDecoder implements StreamDecoder<MarsFrame> {
+  readonly #options: MarsOptions;
+  /** The bytes of a frame not yet whole: `#pending[0, #held)`, owned, handed out once complete. */
+  #pending: Uint8Array = EMPTY_BYTES;
+  #held = 0;
+  /** Stream offset of the next byte to arrive. */
+  #received = 0;
+  #error: ProfileError | null = null;
+
+  constructor(options: MarsOptions = {}) {
+    this.#options = options;
+  }
+
+  /**
+   * Feeds `chunk`.
+   * @returns `out` with the frames `chunk` completes appended (views of `chunk`, or of a buffer of their
+   *   own for a frame that straddled chunks).
+   * @throws ProfileError MARS_BAD_HEAD_LENGTH / MARS_BODY_TOO_LARGE (stream offset of
+   *   the field) as soon as a header field is in; after that, every call throws the same error.
+   */
+  push(chunk: Uint8Array, out: MarsFrame[] = []): MarsFrame[] {
+    if (this.#error !== null) throw this.#error;
+    try {
+      this.#push(chunk, out);
+    } catch (error) {
+      if (error instanceof ProfileError) this.#error = error;
+      throw error;
+    }
+    return out;
+  }
+
+  /**
+   * Ends the stream.
+   * @throws ProfileError MARS_TRUNCATED (at the cut-off frame) when the stream ended inside a frame, or
+   *   the error a push threw.
+   */
+  end(): void {
+    if (this.#error !== null) throw this.#error;
+    if (this.#held > 0) {
+      this.#error = new ProfileError("MARS_TRUNCATED", this.#received - this.#held, `Mars frame cut off: the input ends ${this.#held} bytes into it`);
+      throw this.#error;
+    }
+  }
+
+  #push(chunk: Uint8Array, out: MarsFrame[]): void {
+    const base = this.#received;
+    this.#received += chunk.byteLength;
+    let at = 0;
+    if (this.#held > 0) {
+      // Complete the straddling frame: the header first (its limits are checked as its fields arrive),
+      // then exactly the bytes it says it has.
+      const start = base - this.#held;
+      for (;;) {
+        const result = unpackMarsFrame(this.#pending.subarray(0, this.#held), 0, this.#options, start);
+        if (result.status === "ok") {
+          out.push(result.frame);
+          this.#pending = EMPTY_BYTES;
+          this.#held = 0;
+          break;
+        }
+        const take = Math.min(result.needed, chunk.byteLength - at);
+        if (take === 0) return;
+        this.#append(chunk.subarray(at, at + take));
+        at += take;
+      }
+    }
+    for (;;) {
+      const result = unpackMarsFrame(chunk, at, this.#options, base);
+      if (result.status === "need-more") break;
+      out.push(result.frame);
+      at = result.next;
+    }
+    if (at < chunk.byteLength) this.#append(chunk.subarray(at));
+  }
+
+  /** Appends to the pending frame, growing its buffer by doubling (it only ever holds one frame). */
+  #append(bytes: Uint8Array): void {
+    const needed = this.#held + bytes.byteLength;
+    if (needed > this.#pending.byteLength) {
+      const grown = new Uint8Array(Math.max(needed, this.#pending.byteLength * 2, 64));
+      grown.set(this.#pending.subarray(0, this.#held));
+      this.#pending = grown;
+    }
+    this.#pending.set(bytes, this.#held);
+    this.#held = needed;
+  }
+}
+
+/** A Mars frame at stream offset `offset` as a node. */
+function* marsNode(frame: MarsFrame, offset: number): Generator<NodeEvent, void, undefined> {
+  const spans: Span[] = [
+    { start: 0, length: 4, label: "headLength", role: "hl" },
+    { start: 4, length: 4, label: "clientVersion", role: "version" },
+    { start: 8, length: 4, label: "cmdid", role: "op" },
+    { start: 12, length: 4, label: "seq", role: "seq" },
+    { start: 16, length: 4, label: "bodyLength", role: "length" },
+  ];
+  if (frame.headLength > MARS_HEADER_SIZE) spans.push({ start: MARS_HEADER_SIZE, length: frame.headLength - MARS_HEADER_SIZE, label: "extension", role: "extension" });
+  if (frame.bodyLength > 0) spans.push({ start: frame.headLength, length: frame.bodyLength, label: "body", role: "body" });
+  const decoded = readTextBody(frame.body);
+  const node = {
+    offset,
+    space: "stream",
+    profile: "mars",
+    name: marsFrameName(frame),
+    header: [
+      ["headLength", frame.headLength],
+      ["clientVersion", frame.clientVersion],
+      ["cmdid", frame.cmdid],
+      ["seq", frame.seq],
+      ["bodyLength", frame.bodyLength],
+    ],
+    extension: frame.extension,
+    body: frame.body,
+    raw: rawOf(frame.body, frame.headLength),
+    spans,
+    ...(decoded === undefined ? {} : { decoded }),
+  } as const;
+  yield { type: "frame", node, depth: 0 };
+}
+
+/** The Mars profile: `--max-frame-size` is the largest bodyLength. */
+export const marsProfile: Profile<MarsFrame> = {
+  name: "mars",
+  createDecoder: (limits) => new MarsFrameDecoder({ maxBodyLength: limits.maxFrameSize }),
+  describe: (frame, offset) => marsNode(frame, offset),
+};

@@ -3,7 +3,7 @@ import { test as propTest } from "@fast-check/vitest";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { AckStatus, BodyError, DisconnectCode, encodeFrame, FrameError, Op } from "../../../src/index.js";
-import { chunksAt } from "../../cli/support.js";
+import { chunksAt } from "../../support/chunks.js";
 import { decodeTransmitted, makeEngine, only, RawClient, text } from "./support.js";
 
 type Engine = ReturnType<typeof makeEngine>["engine"];

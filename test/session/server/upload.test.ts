@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { AckStatus, encodeFrame, MessageKind, Op } from "../../../src/index.js";
 import { crc32 } from "../../../src/session/crc32.js";
-import { chunksOf } from "../../cli/support.js";
+import { chunksOf } from "../../support/chunks.js";
 import { makeEngine, memoryStores, only, RawClient, T0, text } from "./support.js";
 
 type Engine = ReturnType<typeof makeEngine>["engine"];
