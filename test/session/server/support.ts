@@ -48,17 +48,9 @@ export interface Received {
   readonly frame: Frame;
 }
 
-/** A deterministic random source (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../../support/random.js";
+
+export { seededRandom };
 
 /** Tokens the test authenticator understands: "tok:<user>" is that user, anything else is refused. */
 export function testAuthenticate(hello: { token: string }) {
