@@ -28,6 +28,7 @@ import { crc32 } from "../../../src/session/crc32.js";
 import { DisconnectCode } from "../../../src/gen/syncwire/v1/session_pb.js";
 import type { SyncKey } from "../../../src/gen/syncwire/v1/sync_pb.js";
 import type { ServerStores } from "../../../src/session/stores.js";
+import { seededRandom } from "../../support/random.js";
 import { ServerEngine, type ServerConnection, type ServerEngineOptions, type ServerEvent } from "../../../src/session/server/index.js";
 
 export { DisconnectCode };
@@ -47,8 +48,6 @@ export interface Received {
   readonly body: any;
   readonly frame: Frame;
 }
-
-import { seededRandom } from "../../support/random.js";
 
 export { seededRandom };
 
