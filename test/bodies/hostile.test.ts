@@ -125,6 +125,36 @@ describe("each kind of damage, with its offset", () => {
     for (const tag of [0x0c, 0x00, 0x0e, 0x0f]) expect(bodyErrorOf(Op.ACK, new Uint8Array([0x78, 0x00, tag, 0x00])).offset).toBe(HEADER_SIZE + 2);
   });
 
+  test("an unknown field's varint of 11 bytes, or with a 10th byte above 1, is refused at the varint", () => {
+    // Unknown field 15 of Ack (tag 0x78) after a valid known field: skipped, but still checked.
+    for (const op of [Op.ACK, Op.HELLO]) {
+      const eleven = new Uint8Array([0x08, 0x01, 0x78, ...Array(10).fill(0x80), 0x00]);
+      expect(bodyErrorOf(op, eleven).offset).toBe(HEADER_SIZE + 3);
+      const above = new Uint8Array([0x08, 0x01, 0x78, ...Array(9).fill(0xff), 0x02]);
+      expect(bodyErrorOf(op, above).offset).toBe(HEADER_SIZE + 3);
+    }
+    // The largest 10-byte varint (2^64 − 1) is fine.
+    const max = new Uint8Array([0x78, ...Array(9).fill(0xff), 0x01]);
+    const typed = decodeBody(decodeFrame(encodeFrame({ op: Op.ACK, body: max })));
+    if (typed.opaque || typed.op !== Op.ACK) throw new Error("expected ACK");
+    expect(typed.message.$unknown).toHaveLength(1);
+  });
+
+  test("a non-ASCII byte anywhere in a short string makes it invalid UTF-8 (the ASCII shortcut must not accept it)", () => {
+    // conversation_id (SEND field 3) of 1…70 bytes with one lone 0x80 or 0xff at each position.
+    for (let length = 1; length <= 70; length++) {
+      for (let at = 0; at < length; at++) {
+        for (const bad of [0x80, 0xff]) {
+          const text = new Uint8Array(length).fill(0x61);
+          text[at] = bad;
+          const body = new Uint8Array([0x1a, length, ...text]);
+          const e = bodyErrorOf(Op.SEND, body);
+          expect([e.code, e.offset]).toStrictEqual(["BAD_BODY", HEADER_SIZE + 2]);
+        }
+      }
+    }
+  });
+
   test("a varint of 11 bytes, or a 10th byte above 1, is refused", () => {
     const eleven = new Uint8Array([0x18, ...Array(10).fill(0x80), 0x00]);
     expect(bodyErrorOf(Op.ACK, eleven).offset).toBe(HEADER_SIZE + 1);
