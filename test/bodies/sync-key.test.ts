@@ -151,6 +151,11 @@ describe("compare, hasNewer, equals", () => {
 
   test("createSyncKey validates and sorts", () => {
     expect(formatSyncKey(createSyncKey([[3, 1n], [1, 2n], [3, 5n]]))).toBe("1_2|3_5");
+    // A repeated key keeps its largest version, whichever comes first.
+    expect(formatSyncKey(createSyncKey([[3, 5n], [1, 2n], [3, 1n]]))).toBe("1_2|3_5");
+    expect(formatSyncKey(createSyncKey(new Map([[0, 0n], [0xffff_ffff, (1n << 64n) - 1n]])))).toBe("0_0|4294967295_18446744073709551615");
+    for (const key of [2 ** 32, 1.5, Number.NaN]) expect(() => createSyncKey([[key, 1n]])).toThrow(RangeError);
+    expect(() => createSyncKey([[1, 1n << 64n]])).toThrow(RangeError);
     expect(() => createSyncKey([[-1, 1n]])).toThrow(RangeError);
     expect(() => createSyncKey([[1, -1n]])).toThrow(RangeError);
     expect(() => createSyncKey([[1, 1 as unknown as bigint]])).toThrow(RangeError);

@@ -187,6 +187,32 @@ describe("hostile streams", () => {
     },
   );
 
+  // A small frame (pooled) whose first chunk ends inside bytes 4–7 continues on the short-chunk path
+  // (chunks smaller than what the frame still needs): its header fields must be checked there too, and
+  // as soon as their bytes are in.
+  test.each([
+    ["headerLength 15", header(40, 15), "BAD_HEADER_LENGTH", 4, 6],
+    ["headerLength above packetLength", header(40, 41), "BAD_HEADER_LENGTH", 4, 6],
+    ["version 2", header(40, 16, 2), "UNSUPPORTED_VERSION", 6, 8],
+  ])("a small frame's %s is caught on the short-chunk path, the moment its bytes are in", (_name, bad, code, field, needed) => {
+    const prefix = encodeFrame({ op: 2, seq: 1 });
+    const stream = concat([prefix, bad, new Uint8Array(24)]);
+    for (let first = 4; first < needed; first++) {
+      for (let second = 1; first + second <= 12; second++) {
+        const decoder = new FrameDecoder();
+        expect(decoder.push(stream.subarray(0, 16 + first))).toHaveLength(1);
+        const push = (): Frame[] => decoder.push(stream.subarray(16 + first, 16 + first + second));
+        if (first + second < needed) {
+          expect(push()).toHaveLength(0);
+          expect(() => decoder.push(stream.subarray(16 + first + second))).toThrow(expect.objectContaining({ code, offset: 16 + field }));
+        } else {
+          expect(push).toThrow(expect.objectContaining({ code, offset: 16 + field }));
+        }
+        expect(decoder.error).toMatchObject({ code, offset: 16 + field });
+      }
+    }
+  });
+
   test("the limit is applied the moment the 4 length bytes are in, before the rest of the header", () => {
     const decoder = new FrameDecoder({ maxFrameSize: 100 });
     expect(decoder.push(new Uint8Array([0, 0]))).toHaveLength(0);
@@ -239,6 +265,14 @@ describe("API", () => {
     const decoder = new FrameDecoder();
     decoder.end();
     expect(() => decoder.push(new Uint8Array(1))).toThrow(/after end/);
+  });
+  test("invalid options are the caller's error", () => {
+    for (const poolSize of [-1, 1.5, 2 ** 30 + 1, Number.NaN]) expect(() => new FrameDecoder({ poolSize })).toThrow(RangeError);
+    for (const versions of [[], [70000], [-1]]) expect(() => new FrameDecoder({ versions })).toThrow(RangeError);
+    expect(() => new FrameDecoder({ maxFrameSize: 15 })).toThrow(RangeError);
+    // The bounds themselves are accepted: 0 (no pool) and 2^30.
+    expect(new FrameDecoder({ poolSize: 0 }).push(encodeFrame({ op: 2 }))).toHaveLength(1);
+    expect(new FrameDecoder({ poolSize: 2 ** 30 }).bufferedBytes).toBe(0);
   });
   test("an empty chunk completes nothing", () => {
     expect(new FrameDecoder().push(new Uint8Array(0))).toHaveLength(0);
