@@ -2,7 +2,8 @@
 //
 // It mutates the wire core, the streaming decoder and the hand-written protobuf reader/writer, runs the
 // tests that cover each mutant, and reports which mutants no test notices. Property tests run with a
-// fixed seed (FC_SEED, set by the npm script) so two runs judge the same inputs.
+// fixed seed (FC_SEED, set by the npm script) so two runs judge the same inputs, and with at most
+// FC_MAX_RUNS runs each (test/support/runs.ts) so a mutant costs seconds, not minutes.
 //
 // One area at a time:   npm run mutate -- --mutate 'src/wire/**/*.ts'
 //                       npm run mutate -- --mutate src/bodies/reader.ts

@@ -10,6 +10,7 @@ import { BodyReader } from "../../src/bodies/reader.js";
 import { checkMessage } from "../../src/bodies/validate.js";
 import { atOffset } from "../support/hex.js";
 import { mangledArb, messageArb } from "./arbitraries.js";
+import { runs } from "../support/runs.js";
 
 const HOT: [string, DescMessage][] = [
   ["MessagePacket", MessagePacketSchema],
@@ -39,20 +40,20 @@ test("the hot messages take the fast path", () => {
 });
 
 describe.each(HOT)("%s", (_name, schema) => {
-  test.prop([messageArb(schema, { roundTrippable: false })], { numRuns: 400 })("encodes byte-for-byte like toBinary", (message) => {
+  test.prop([messageArb(schema, { roundTrippable: false })], { numRuns: runs(400) })("encodes byte-for-byte like toBinary", (message) => {
     expect(encodeProto(schema, message)).toStrictEqual(toBinary(schema, message));
   });
 
-  test.prop([messageArb(schema, { roundTrippable: false })], { numRuns: 400 })("decodes like fromBinary, at any byteOffset", (message) => {
+  test.prop([messageArb(schema, { roundTrippable: false })], { numRuns: runs(400) })("decodes like fromBinary, at any byteOffset", (message) => {
     const bytes = atOffset(toBinary(schema, message));
     expect(decodeProto(schema, bytes)).toStrictEqual(fromBinary(schema, bytes));
   });
 
-  test.prop([messageArb(schema)], { numRuns: 200 })("round-trips (unknown fields kept)", (message) => {
+  test.prop([messageArb(schema)], { numRuns: runs(200) })("round-trips (unknown fields kept)", (message) => {
     expect(decodeProto(schema, encodeProto(schema, message))).toStrictEqual(message);
   });
 
-  test.prop([mangledArb(messageArb(schema, { roundTrippable: false }).map((m) => toBinary(schema, m)))], { numRuns: 1500 })(
+  test.prop([mangledArb(messageArb(schema, { roundTrippable: false }).map((m) => toBinary(schema, m)))], { numRuns: runs(1500) })(
     "agrees with validator + fromBinary on mangled bytes",
     (bytes) => {
       expect(outcome(() => decodeProto(schema, bytes))).toStrictEqual(outcome(() => referenceDecode(schema, bytes)));
@@ -83,7 +84,7 @@ test.prop([fc.array(fc.integer({ min: 0, max: 0xffff_ffff }), { maxLength: 4 })]
 });
 
 describe.each(HOT)("%s near the end of a slab", (_name, schema) => {
-  test.prop([messageArb(schema, { roundTrippable: false }), fc.integer({ min: 0, max: 400 })], { numRuns: 300 })(
+  test.prop([messageArb(schema, { roundTrippable: false }), fc.integer({ min: 0, max: 400 })], { numRuns: runs(300) })(
     "encodes correctly wherever the slab runs out (the message moves to a new slab mid-write)",
     (message, room) => {
       const w = scratchWriter();

@@ -6,6 +6,7 @@ import { describe, expect } from "vitest";
 import { BODY_OPS, BodyError, MAX_GROUP_DEPTH, bodySchemaOf, decodeBody, decodeMessage, type BodyOp } from "../../src/bodies/index.js";
 import { decodeFrame, encodeFrame, HEADER_SIZE, Op, opName } from "../../src/index.js";
 import { mangledArb, messageArb, varint } from "./arbitraries.js";
+import { runs } from "../support/runs.js";
 
 function bodyErrorOf(op: number, body: Uint8Array, extension = new Uint8Array(0)): BodyError {
   const typed = decodeBody(decodeFrame(encodeFrame({ op, body, extension })));
@@ -21,7 +22,7 @@ function bodyErrorOf(op: number, body: Uint8Array, extension = new Uint8Array(0)
 
 describe.each(BODY_OPS.map((op) => [opName(op), op] as const))("%s", (_name, op) => {
   const schema = bodySchemaOf(op)!;
-  test.prop([mangledArb(messageArb(schema, { roundTrippable: false }).map((m) => toBinary(schema, m)))], { numRuns: 300 })(
+  test.prop([mangledArb(messageArb(schema, { roundTrippable: false }).map((m) => toBinary(schema, m)))], { numRuns: runs(300) })(
     "mangled bodies decode or throw BodyError, with an offset inside the body",
     (body) => {
       try {

@@ -11,6 +11,7 @@ import { AckSchema, BODY_OPS, BodyError, MessagePacketSchema, SyncKeySchema, bod
 import { HelloSchema, WelcomeSchema } from "../../src/gen/syncwire/v1/session_pb.js";
 import { SyncResultSchema } from "../../src/gen/syncwire/v1/sync_pb.js";
 import { mangledArb, messageArb, varint } from "./arbitraries.js";
+import { runs } from "../support/runs.js";
 
 type Outcome = { ok: unknown } | { code: string; offset: number };
 
@@ -54,7 +55,7 @@ function damagedArb(schema: DescMessage): fc.Arbitrary<Uint8Array> {
 const schemas: [string, DescMessage][] = [...new Map(BODY_OPS.map((op) => [bodySchemaOf(op)!.typeName, bodySchemaOf(op)!])).entries()];
 
 describe.each(schemas)("%s", (_name, schema) => {
-  test.prop([damagedArb(schema)], { numRuns: 600 })("refuses what the model refuses, at its offset; else equals fromBinary", (bytes) => {
+  test.prop([damagedArb(schema)], { numRuns: runs(600) })("refuses what the model refuses, at its offset; else equals fromBinary", (bytes) => {
     expect(decoded(schema, bytes)).toStrictEqual(expected(schema, bytes));
   });
 });

@@ -4,6 +4,7 @@ import { describe, expect, vi } from "vitest";
 import { decodeFrames, encodeFrame, FrameDecoder, FrameError, HEADER_SIZE, MAX_FRAME_SIZE_LIMIT, type Frame, type FrameInit } from "../../src/index.js";
 import { frameInitArb } from "../support/arbitraries.js";
 import { concat } from "../support/hex.js";
+import { runs } from "../support/runs.js";
 
 /** Cuts `bytes` at the given positions into chunks that are views of one buffer each (copied, so each chunk has its own ArrayBuffer). */
 function cut(bytes: Uint8Array, positions: readonly number[]): Uint8Array[] {
@@ -88,7 +89,7 @@ describe("any split of any frame list yields exactly those frames", () => {
     const encoded = inits.map((f) => encodeFrame(f));
     const total = encoded.reduce((n, e) => n + e.byteLength, 0);
     return fc.tuple(fc.constant(inits), fc.constant(encoded), splitArb(total, encoded));
-  }), fc.constantFrom(undefined, 0, 64)], { numRuns: 150 })("frames, views and copy count", ([inits, encoded, positions], poolSize) => {
+  }), fc.constantFrom(undefined, 0, 64)], { numRuns: runs(150) })("frames, views and copy count", ([inits, encoded, positions], poolSize) => {
     const stream = concat(encoded);
     const chunks = cut(stream, positions);
     const decoder = new FrameDecoder({ poolSize });
@@ -296,7 +297,7 @@ describe("differential: the stream decoder agrees with decodeFrames on the whole
     fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: 4 }),
     fc.array(fc.nat(), { maxLength: 30 }),
     fc.constantFrom(undefined, 0, 256),
-  ], { numRuns: 300 })("same frames, then the same error at the same offset", (inits, flips, positions, poolSize) => {
+  ], { numRuns: runs(300) })("same frames, then the same error at the same offset", (inits, flips, positions, poolSize) => {
     const stream = concat(inits.map((f) => encodeFrame(f)));
     for (const [at, value] of flips) stream[at % stream.byteLength] = value;
     let expected: unknown;

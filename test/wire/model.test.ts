@@ -9,6 +9,7 @@ import { frameFields, modelDecode, type ModelOptions, type ModelResult } from ".
 import { decodeFrame, decodeFrames, FrameDecoder, FrameError, splitBatch, type DecodeOptions, type Frame } from "../../src/index.js";
 import { u32 } from "../support/arbitraries.js";
 import { concat, toHex } from "../support/hex.js";
+import { runs } from "../support/runs.js";
 
 type Got = { frames: ReturnType<typeof frameFields>[]; trailer: string } | { error: { code: string; offset: number } };
 
@@ -164,7 +165,7 @@ describe("any bytes, any options", () => {
     fc.uint8Array({ maxLength: 80 }),
   );
 
-  test.prop([input, optionsArb, fc.array(fc.nat(), { maxLength: 8 })], { numRuns: 2000 })("every decoder gives the model's frames or error", (bytes, options, positions) => {
+  test.prop([input, optionsArb, fc.array(fc.nat(), { maxLength: 8 })], { numRuns: runs(2000) })("every decoder gives the model's frames or error", (bytes, options, positions) => {
     checkAll(bytes, options, positions);
   });
 });
