@@ -11,24 +11,37 @@ export interface FrameFields {
   body: string;
 }
 
+/** The decoder a vector is for (fixtures/README.md): splitBatch takes the vector as one BATCH frame, splitBatchBody as a body. */
+export type VectorDecoder = "decodeFrame" | "decodeFrames" | "splitBatch" | "splitBatchBody";
+
+export interface VectorOptions {
+  versions?: number[] | "any";
+  maxFrameSize?: number;
+  allowTrailer?: boolean;
+}
+
+/** What the bodies layer makes of a frame (fixtures/wire/frames.json): opaque, a message (JSON form) or an error. */
+export type BodyOutcome = { opaque: true } | { json: unknown } | { error: { code: string; offset: number } };
+
 export interface FrameVector {
   name: string;
   what: string;
-  kind: "frame" | "frames" | "batch";
+  decoder: VectorDecoder;
+  options: VectorOptions;
   hex: string;
-  options?: { versions?: number[] | "any"; maxFrameSize?: number };
   frames: FrameFields[];
   trailer: string;
   inner?: FrameFields[];
+  bodies?: BodyOutcome[];
   profile?: string;
 }
 
 export interface ErrorVector {
   name: string;
   what: string;
-  decoder: "decodeFrame" | "decodeFrames" | "splitBatch";
+  decoder: VectorDecoder;
+  options: VectorOptions;
   hex: string;
-  options?: { versions?: number[] | "any"; maxFrameSize?: number };
   code: string;
   offset: number;
 }
