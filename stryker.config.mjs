@@ -27,6 +27,8 @@ export default {
   concurrency: 1,
   // Property tests are slow under instrumentation; a mutant that loops forever is cut off here.
   timeoutMS: 60_000,
+  // The first run (all tests, with coverage) takes minutes on a busy machine.
+  dryRunTimeoutMinutes: 60,
   timeoutFactor: 2,
   reporters: ["clear-text", "progress-append-only", "html", "json"],
   clearTextReporter: { allowColor: false, logTests: false },
