@@ -5,7 +5,7 @@
 import { toJson } from "@bufbuild/protobuf";
 import { BodyError } from "../bodies/errors.js";
 import { decodeMessage } from "../bodies/codec.js";
-import { bodySchemaOf, type BodyOp } from "../bodies/schemas.js";
+import { acceptsEmptyBody, bodySchemaOf, type BodyOp } from "../bodies/schemas.js";
 import { splitBatch } from "../wire/batch.js";
 import type { Frame } from "../wire/decode.js";
 import { FrameError } from "../wire/errors.js";
@@ -77,7 +77,8 @@ function textContents(json: unknown, path: string, out: Record<string, string>):
 function syncwireBody(frame: Frame, offset: number): DecodedBody | undefined {
   const schema = bodySchemaOf(frame.op);
   if (schema === undefined) return textDecoded(frame.body);
-  if (frame.body.byteLength === 0) return undefined;
+  // An empty body is shown as such where the op allows one; where it does not, decoding reports EMPTY_BODY.
+  if (frame.body.byteLength === 0 && acceptsEmptyBody(frame.op)) return undefined;
   try {
     const message = decodeMessage(frame.op as BodyOp, frame.body, frame.headerLength);
     const json = toJson(schema, message as never, { alwaysEmitImplicit: false });
