@@ -52,7 +52,8 @@ function damagedArb(schema: DescMessage): fc.Arbitrary<Uint8Array> {
   );
 }
 
-const schemas: [string, DescMessage][] = [...new Map(BODY_OPS.map((op) => [bodySchemaOf(op)!.typeName, bodySchemaOf(op)!])).entries()];
+// Every op's body, and SyncKey (a fast-path message of its own, decoded directly with decodeProto).
+const schemas: [string, DescMessage][] = [...new Map([...BODY_OPS.map((op) => bodySchemaOf(op)!), SyncKeySchema].map((d) => [d.typeName, d] as const)).entries()];
 
 describe.each(schemas)("%s", (_name, schema) => {
   test.prop([damagedArb(schema)], { numRuns: runs(600) })("refuses what the model refuses, at its offset; else equals fromBinary", (bytes) => {
