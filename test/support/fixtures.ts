@@ -1,5 +1,7 @@
 /** Typed access to the golden vectors in fixtures/ (read at test time from the repo, never from ../shared). */
 import { readFileSync } from "node:fs";
+import type { Frame } from "../../src/index.js";
+import { toHex } from "./hex.js";
 
 export interface FrameFields {
   packetLength: number;
@@ -9,6 +11,19 @@ export interface FrameFields {
   seq: number;
   extension: string;
   body: string;
+}
+
+/** A decoded frame's fields as the fixtures spell them (extension and body in hex). */
+export function fieldsOf(frame: Frame): FrameFields {
+  return {
+    packetLength: frame.packetLength,
+    headerLength: frame.headerLength,
+    version: frame.version,
+    op: frame.op,
+    seq: frame.seq,
+    extension: toHex(frame.extension),
+    body: toHex(frame.body),
+  };
 }
 
 /** The decoder a vector is for (fixtures/README.md): splitBatch takes the vector as one BATCH frame, splitBatchBody as a body. */

@@ -17,7 +17,7 @@ import {
   splitBatch,
   type Frame,
 } from "../../src/index.js";
-import { readFixture, type BodyOutcome, type ErrorVector, type FrameFields, type FrameVector } from "../support/fixtures.js";
+import { fieldsOf, readFixture, type BodyOutcome, type ErrorVector, type FrameVector } from "../support/fixtures.js";
 import { atOffset, concat, fromHex, toHex } from "../support/hex.js";
 import { runs } from "../support/runs.js";
 
@@ -29,17 +29,6 @@ const errors = readFixture<ErrorVector[]>("wire/errors.json");
 /** The limits a splitBatch vector's outer BATCH frame is read with (fixtures/README.md). */
 const WIDEST = { versions: "any", maxFrameSize: MAX_FRAME_SIZE_LIMIT } as const;
 
-function fieldsOf(frame: Frame): FrameFields {
-  return {
-    packetLength: frame.packetLength,
-    headerLength: frame.headerLength,
-    version: frame.version,
-    op: frame.op,
-    seq: frame.seq,
-    extension: toHex(frame.extension),
-    body: toHex(frame.body),
-  };
-}
 
 /** Runs the vector's decoder on `bytes`: the top-level frames, the trailer and (splitBatch) the inner frames. */
 function decode(v: FrameVector | ErrorVector, bytes: Uint8Array): { frames: Frame[]; trailer: Uint8Array; inner?: Frame[] } {

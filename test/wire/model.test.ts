@@ -8,22 +8,12 @@ import { describe, expect } from "vitest";
 import { frameFields, modelDecode, type ModelOptions, type ModelResult } from "../../scripts/lib/frame-model.mjs";
 import { decodeFrame, decodeFrames, FrameDecoder, FrameError, splitBatch, type DecodeOptions, type Frame } from "../../src/index.js";
 import { u32 } from "../support/arbitraries.js";
+import { fieldsOf } from "../support/fixtures.js";
 import { concat, toHex } from "../support/hex.js";
 import { runs } from "../support/runs.js";
 
 type Got = { frames: ReturnType<typeof frameFields>[]; trailer: string } | { error: { code: string; offset: number } };
 
-function fieldsOf(frame: Frame): ReturnType<typeof frameFields> {
-  return {
-    packetLength: frame.packetLength,
-    headerLength: frame.headerLength,
-    version: frame.version,
-    op: frame.op,
-    seq: frame.seq,
-    extension: toHex(frame.extension),
-    body: toHex(frame.body),
-  };
-}
 
 function run(f: () => { frames: Frame[]; trailer?: Uint8Array }): Got {
   try {
