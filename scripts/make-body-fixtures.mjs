@@ -160,6 +160,7 @@ const rules = [
   ["sync-key-empty-present", "presence", "Hello.sync_key present with no entries: a present empty message", 7, [...ld(2, utf8("c")), ...ld(5, [])]],
   ["default-sent-explicitly", "presence", "Ack.status 0 and error \"\" sent explicitly: the same as absent, not written back", 5, [...tag(1, 0), 0, ...ld(5, []), ...tag(3, 0), 1]],
   ["bool-nonzero", "bools", "Capabilities.batching sent as 2: true, written back as 1", 7, [...ld(4, [...tag(2, 0), 2])]],
+  ["bool-above-32-bits", "bools", "Capabilities.batching sent as 2^32 (its low 32 bits are 0): true, every bit counts", 7, [...ld(4, [...tag(2, 0), ...varint(2n ** 32n)])]],
   ["unknown-fields-kept", "unknown fields", "Ack with unknown fields 9 (varint) and 10 (bytes) between known ones: kept, written after the known fields in arrival order", 5, [...tag(1, 0), 1, ...tag(9, 0), 42, ...tag(3, 0), 7, ...ld(10, [0xca, 0xfe])]],
   ["unknown-all-wire-types", "unknown fields", "SyncCommit with unknown fields of wire types 0, 1, 2, 3 (a group with a field inside) and 5", 13, [...tag(2, 0), 1, ...tag(3, 1), ...fixed64(2), ...ld(4, [3]), ...tag(5, 3), ...tag(1, 0), 4, ...tag(5, 4), ...tag(6, 5), 5, 0, 0, 0]],
   ["unknown-max-field-number", "unknown fields", "an unknown field numbered 2^29 − 1, the largest: a 5-byte tag", 5, [...tag(2 ** 29 - 1, 0), 1]],
