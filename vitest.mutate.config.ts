@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     include: ["test/wire/**/*.test.ts", "test/stream/**/*.test.ts", "test/bodies/**/*.test.ts"],
     setupFiles: ["test/support/fc-setup.ts"],
-    testTimeout: 120_000,
+    testTimeout: 600_000,
     // Tells the one test that reads src/ as text (test/wire/api.test.ts) that src/ is instrumented.
     env: { SYNCWIRE_MUTATION_RUN: "1" },
   },
