@@ -1,6 +1,8 @@
 // The fast path against its reference: protobuf-es's toBinary/fromBinary for valid messages (unknown
 // fields included), and the validator + fromBinary path for arbitrary, mangled bytes (same result or
-// the same error at the same offset).
+// the same error at the same offset). The validator shares the fast path's reader, so a reader bug
+// would cancel out here: test/bodies/model.test.ts checks both against an independent model of the
+// rules and protobuf-es's fromBinary alone.
 import { fromBinary, toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
