@@ -7,6 +7,8 @@
 //
 // One area at a time:   npm run mutate -- --mutate 'src/wire/**/*.ts'
 //                       npm run mutate -- --mutate src/bodies/reader.ts
+// and only the tests that matter for it (fewer tests, a much shorter first run):
+//   MUTATE_TESTS='test/wire/**/*.test.ts,test/stream/frame-decoder.test.ts' npm run mutate -- --mutate 'src/wire/**/*.ts'
 // Reports: reports/mutation/mutation.html and mutation.json (ignored by git).
 // Expect roughly half an hour per area on two cores; `--concurrency 2` is faster on an idle machine.
 
