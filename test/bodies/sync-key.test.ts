@@ -80,6 +80,19 @@ describe("text form", () => {
     expect(() => parseSyncKey(text)).toThrow(expect.objectContaining({ code: "BAD_SYNC_KEY", offset }));
   });
 
+  test("the error names itself, its code and where", () => {
+    const error = (() => {
+      try {
+        parseSyncKey("1_2|3_02");
+      } catch (e) {
+        return e as SyncKeyFormatError;
+      }
+      throw new Error("no error");
+    })();
+    expect(error.name).toBe("SyncKeyFormatError");
+    expect(error.message).toMatch(/^expected key_version, got "3_02" \(BAD_SYNC_KEY at character 4\)$/);
+  });
+
   test("the largest key and version parse; the empty string is the empty key", () => {
     expect(formatSyncKey(parseSyncKey("4294967295_18446744073709551615"))).toBe("4294967295_18446744073709551615");
     expect(parseSyncKey("")).toStrictEqual(create(SyncKeySchema));
