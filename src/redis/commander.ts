@@ -127,6 +127,30 @@ export class RedisCommander {
   }
 }
 
+/**
+ * Closes a node-redis connection gracefully (pending replies are awaited) but for at most `graceMs`;
+ * then, or if closing fails (Redis is unreachable and the client keeps reconnecting), destroys it.
+ * Never rejects.
+ */
+export async function closeConnection(connection: { close(): Promise<void>; destroy(): void }, graceMs = 2_000): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), graceMs);
+  });
+  try {
+    const outcome = await Promise.race([connection.close().then(() => "closed" as const), late]);
+    if (outcome === "late") connection.destroy();
+  } catch {
+    try {
+      connection.destroy();
+    } catch {
+      // already gone
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A reply value as text (Buffer or string); "" for null. Never throws. */
 export function text(value: unknown): string {
   if (value === null || value === undefined) return "";

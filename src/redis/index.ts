@@ -19,7 +19,7 @@ import { backoffDelay, checkBackoffPolicy, type BackoffPolicy } from "../session
 import { integerOption } from "../session/options.js";
 import type { ServerStores } from "../session/stores.js";
 import { FsBlobStore, type BlobStore } from "./blob-store.js";
-import { RedisCommander, type RedisClientLike, type RedisClusterLike } from "./commander.js";
+import { closeConnection, RedisCommander, type RedisClientLike, type RedisClusterLike } from "./commander.js";
 import { RedisDedupeStore } from "./dedupe.js";
 import { RedisMessageIdAllocator } from "./ids.js";
 import { RedisKeys } from "./keys.js";
@@ -83,7 +83,10 @@ export interface RedisStores extends ServerStores {
   readonly presence: RedisPresence;
   /** The key names of this deployment. */
   readonly keys: RedisKeys;
-  /** Closes the subscriber connection, and the client if it was made from `url`. Harmless twice. */
+  /**
+   * Closes the subscriber connection, and the client if it was made from `url` (waiting up to 2 s for
+   * replies in flight, then dropping the connections). Harmless twice; never rejects.
+   */
   close(): Promise<void>;
 }
 
@@ -155,12 +158,7 @@ export async function createRedisStores(options: RedisStoresOptions): Promise<Re
     close: () =>
       (closing ??= (async () => {
         await presence.close();
-        if (owned === undefined) return;
-        try {
-          await owned.close();
-        } catch {
-          owned.destroy();
-        }
+        if (owned !== undefined) await closeConnection(owned);
       })()),
   };
 }

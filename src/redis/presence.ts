@@ -15,8 +15,8 @@
  *   the client's `duplicate()`, made and connected on the first subscribe, closed by `close()`.
  * - Reconnects: node-redis re-subscribes every channel after a reconnect, but messages published while
  *   the connection was down are lost. So when the subscriber connection becomes ready again, every local
- *   listener is called with its user's current head (read from the sync log): a link then gets a NOTIFY
- *   and its client syncs if anything is newer. (Standalone clients; a Cluster client re-subscribes per
+ *   listener is called with its user's current head (read from the sync log, retried until the main
+ *   connection is back too): a link then gets a NOTIFY and its client syncs if anything is newer. (Standalone clients; a Cluster client re-subscribes per
  *   shard and is not poked.)
  * - Subscribe and unsubscribe of one user are ordered by the connection. An unsubscribe that fails (the
  *   connection is down) is retried when it is ready again, unless the user got a listener meanwhile.
@@ -25,7 +25,7 @@
 import { decodeProto, encodeProto } from "../bodies/proto.js";
 import { SyncKeySchema, type SyncKey } from "../gen/syncwire/v1/sync_pb.js";
 import type { Presence, Unsubscribe } from "../session/stores.js";
-import { array, RedisStoreError, type BufferListener, type RedisClientLike, type RedisClusterLike, type RedisCommander } from "./commander.js";
+import { array, closeConnection, RedisStoreError, type BufferListener, type RedisClientLike, type RedisClusterLike, type RedisCommander } from "./commander.js";
 import type { RedisKeys } from "./keys.js";
 
 type Listener = (head: SyncKey) => void;
@@ -155,11 +155,7 @@ export class RedisPresence implements Presence {
     } catch {
       return;
     }
-    try {
-      await connection.close();
-    } catch {
-      connection.destroy();
-    }
+    await closeConnection(connection);
   }
 
   #connection(): Promise<Subscriber> {
@@ -223,13 +219,24 @@ export class RedisPresence implements Presence {
       this.#stale.delete(user);
       if (!this.#users.has(user)) void this.#channelUnsubscribe(user);
     }
-    for (const [user, entry] of this.#users) {
-      this.#options.headOf(user).then(
-        (head) => {
-          if (this.#users.get(user) === entry && head.entries.length > 0) this.#call(entry.listeners, head);
-        },
-        () => undefined,
-      );
-    }
+    for (const [user, entry] of this.#users) this.#poke(user, entry, 0);
+  }
+
+  /**
+   * Calls the listeners of `user` with the user's head. The head is read through the main connection,
+   * which may come back a little after this one: a failed read is retried (50 ms, doubling, up to 2 s
+   * between tries, 20 tries) while the user still has these listeners.
+   */
+  #poke(user: string, entry: UserEntry, attempt: number): void {
+    this.#options.headOf(user).then(
+      (head) => {
+        if (this.#users.get(user) === entry && head.entries.length > 0) this.#call(entry.listeners, head);
+      },
+      () => {
+        if (attempt >= 20 || this.#closed || this.#users.get(user) !== entry) return;
+        const timer = setTimeout(() => this.#poke(user, entry, attempt + 1), Math.min(50 * 2 ** attempt, 2_000));
+        timer.unref?.();
+      },
+    );
   }
 }

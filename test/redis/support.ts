@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, type RedisClientOptions } from "redis";
+import { closeConnection } from "../../src/redis/commander.js";
 import { createRedisStores, type RedisStores, type RedisStoresOptions } from "../../src/redis/index.js";
 import { freshName } from "../session/stores/contract.js";
 import { startRedisServer, type RedisServer, type RedisServerOptions } from "../support/redis-server.js";
@@ -57,10 +58,7 @@ export class RedisFixture {
 
   async stop(): Promise<void> {
     for (const stores of this.#stores) await stores.close().catch(() => undefined);
-    for (const client of this.#clients) {
-      if (!client.isOpen) continue;
-      await client.close().catch(() => client.destroy());
-    }
+    for (const client of this.#clients) if (client.isOpen) await closeConnection(client, 500);
     for (const dir of this.#dirs) rmSync(dir, { recursive: true, force: true });
     await this.server?.close();
   }
