@@ -115,7 +115,8 @@ describe.skipIf(!REDIS.canStart)(`Redis restarts under two nodes (${REDIS.reason
     for (const device of [phone, laptop, ...senders]) {
       expect(device.client.state).toBe("open");
       expect(device.link!.state).toBe("open");
-      expect(device.eventsOf("closed")).toEqual([]);
+      expect(device.eventsOf("disconnected")).toEqual([]);
+      expect(device.eventsOf("link-dead")).toEqual([]);
     }
     const storeErrors = senders.flatMap((d) => d.serverEvents).filter((e) => e.type === "error" && e.source === "store" && e.request === "SEND");
     expect(storeErrors.length).toBeGreaterThan(0);
