@@ -3,12 +3,11 @@
 // messages, NOTIFY across nodes, sync and commit; a retransmit that lands on the other node is
 // deduplicated; a node is subscribed only to the users whose links it holds.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { AckStatus, createSyncKey, Op, syncKeyToMap } from "../../src/index.js";
 import type { RedisStores } from "../../src/redis/index.js";
 import { freshName } from "../session/stores/contract.js";
-import { RawClient, text, untext } from "../session/server/support.js";
 import { REDIS, RedisFixture } from "./support.js";
-import { Node, World, type Device } from "./world.js";
+import { crossNodeMessaging, opened, retransmitToOtherNode, sameSendOnBothNodes } from "./scenarios.js";
+import { Node, World } from "./world.js";
 
 const fixture = new RedisFixture();
 
@@ -28,52 +27,11 @@ async function subscribers(stores: RedisStores, ...users: string[]): Promise<num
   return users.map((_, i) => Number(reply[2 * i + 1]));
 }
 
-const opened = (d: Device) => d.eventsOf("open").length > 0 && d.client.state === "open";
-
 describe.skipIf(!REDIS.available)(`two nodes on one Redis (${REDIS.reason})`, () => {
   beforeAll(() => fixture.start());
   afterAll(() => fixture.stop());
 
-  test("a user's devices on different nodes: messages, NOTIFY across nodes, sync and commit", async () => {
-    const [a, b] = await twoNodes();
-    const world = new World([a, b]);
-    const [alice, bob] = [freshName("alice"), freshName("bob")];
-    const phone = world.device(alice, "phone", a);
-    const laptop = world.device(alice, "laptop", b);
-    const bobby = world.device(bob, "bob-phone", a);
-    await world.run(() => [phone, laptop, bobby].every(opened), "every device to open");
-
-    // bob (node A) → alice: her laptop on node B hears of it through Redis pub/sub.
-    const conversation = `c2c:${alice}:${bob}`;
-    const first = bobby.client.send({ conversationId: conversation, recipientId: alice, content: text("hello from A") }, world.now);
-    await world.run(() => laptop.texts().includes("hello from A") && phone.texts().includes("hello from A") && bobby.eventsOf("sent").length === 1, "delivery to both of alice's devices");
-    const sent = bobby.eventsOf("sent")[0]!;
-    expect(sent).toMatchObject({ clientMsgId: first, duplicate: false });
-    for (const device of [phone, laptop]) {
-      const [message] = device.eventsOf("message");
-      expect(message!.message.serverMsgId).toBe(sent.serverMsgId);
-      expect(message!.message.senderId).toBe(bob);
-      expect(message!.own).toBe(false);
-    }
-
-    // alice answers from the laptop (node B): bob on node A gets it, and so does her phone (her own log).
-    laptop.client.send({ conversationId: conversation, recipientId: bob, content: text("hi from B") }, world.now);
-    await world.run(() => bobby.texts().includes("hi from B") && phone.texts().includes("hi from B") && laptop.texts().includes("hi from B"), "the answer everywhere");
-    expect(laptop.eventsOf("message").find((e) => untext(e.message.content) === "hi from B")!.own).toBe(true);
-    expect(phone.eventsOf("message").find((e) => untext(e.message.content) === "hi from B")!.own).toBe(false);
-
-    // Each device committed what it synced, under its own client id, in the shared log.
-    const head = await a.stores.log.head(alice);
-    expect(syncKeyToMap(head).get(1)).toBe(2n);
-    await world.run(() => true);
-    for (const device of ["phone", "laptop"]) {
-      await expect.poll(async () => syncKeyToMap(await b.stores.log.committed(alice, device)).get(1)).toBe(2n);
-    }
-    expect(phone.client.syncKey).toEqual(head);
-    expect(laptop.client.syncKey).toEqual(head);
-    // Nothing was delivered twice.
-    for (const device of [phone, laptop, bobby]) expect(new Set(device.texts()).size).toBe(device.texts().length);
-  });
+  test("a user's devices on different nodes: messages, NOTIFY across nodes, sync and commit", () => crossNodeMessaging(twoNodes));
 
   test("a node subscribes only to the users whose links it holds, and unsubscribes with the last one", async () => {
     const [a, b] = await twoNodes();
@@ -95,51 +53,7 @@ describe.skipIf(!REDIS.available)(`two nodes on one Redis (${REDIS.reason})`, ()
     await expect.poll(() => subscribers(a.stores, alice, bob)).toEqual([0, 0]);
   });
 
-  test("a retransmit that lands on the other node is acked DUPLICATE with the same ids and stored once", async () => {
-    const [a, b] = await twoNodes();
-    const world = new World([a, b]);
-    const [alice, bob] = [freshName("alice"), freshName("bob")];
-    const bobby = world.device(bob, "bob-phone", a);
-    await world.run(() => opened(bobby), "bob to open");
+  test("a retransmit that lands on the other node is acked DUPLICATE with the same ids and stored once", () => retransmitToOtherNode(twoNodes));
 
-    // The SEND reaches node A, which stores it; the ACK is lost with the link.
-    const id = bobby.client.send({ conversationId: `c2c:${alice}:${bob}`, recipientId: alice, content: text("once") }, world.now);
-    bobby.up();
-    await a.engine.idle();
-    bobby.discardDown();
-    expect(bobby.eventsOf("sent")).toEqual([]);
-    const stored = (await a.stores.log.read(alice, createSyncKey([]), 10)).entries;
-    expect(stored).toHaveLength(1);
-
-    // bob reconnects to node B; the client resends the unacknowledged message after WELCOME.
-    bobby.connectTo(b);
-    await world.run(() => bobby.eventsOf("sent").length === 1, "the ACK from node B");
-    expect(bobby.eventsOf("sent")[0]).toMatchObject({ clientMsgId: id, duplicate: true, serverMsgId: stored[0]!.message.serverMsgId });
-    const after = (await b.stores.log.read(alice, createSyncKey([]), 10)).entries;
-    expect(after.map((e) => e.message.serverMsgId)).toEqual([stored[0]!.message.serverMsgId]);
-    expect((await b.stores.log.read(bob, createSyncKey([]), 10)).entries).toHaveLength(1);
-  });
-
-  test("the same SEND on both nodes at once: one OK, one DUPLICATE, the same ids, stored once", async () => {
-    const [a, b] = await twoNodes();
-    const [alice, bob] = [freshName("alice"), freshName("bob")];
-    for (let round = 0; round < 20; round++) {
-      const links = [new RawClient(a.engine), new RawClient(b.engine)];
-      await Promise.all(links.map((l, i) => l.connect({ token: `tok:${bob}`, clientId: `dev${i}` })));
-      const frames = links.map((l) => l.sendFrame({ clientMsgId: BigInt(1000 + round), conversationId: `c2c:${alice}:${bob}`, recipientId: alice, content: text(`m${round}`) }));
-      links.forEach((l, i) => l.feed(frames[i]!));
-      const replies = await Promise.all(links.map(async (l) => {
-        await l.settle();
-        return l.drain().filter((r) => r.op === Op.ACK).map((r) => r.body);
-      }));
-      const acks = replies.flat();
-      expect(acks).toHaveLength(2);
-      expect(acks.map((x) => x.status).sort()).toEqual([AckStatus.OK, AckStatus.DUPLICATE].sort());
-      expect(acks[0].serverMsgId).toBe(acks[1].serverMsgId);
-      expect(acks[0].serverTimeMs).toBe(acks[1].serverTimeMs);
-      for (const l of links) l.link.linkClosed(l.now);
-    }
-    const log = (await a.stores.log.read(alice, createSyncKey([]), 100)).entries;
-    expect(log.map((e) => untext(e.message.content))).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
-  });
+  test("the same SEND on both nodes at once: one OK, one DUPLICATE, the same ids, stored once", () => sameSendOnBothNodes(twoNodes));
 });

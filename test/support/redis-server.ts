@@ -67,6 +67,8 @@ export interface RedisServerOptions {
   appendonly?: boolean;
   /** When the AOF is fsynced (default "everysec"). */
   appendfsync?: "always" | "everysec" | "no";
+  /** More `--option value` arguments. */
+  extraArgs?: readonly string[];
 }
 
 /** A redis-server this process started (or the external one). */
@@ -90,14 +92,14 @@ const START_TIMEOUT_MS = 15_000;
 
 class OwnedRedisServer implements RedisServer {
   readonly owned = true;
-  readonly #port: number;
+  readonly port: number;
   readonly #dir: string;
   readonly #args: string[];
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
 
   constructor(port: number, dir: string, options: RedisServerOptions) {
-    this.#port = port;
+    this.port = port;
     this.#dir = dir;
     this.#args = [
       "--port",
@@ -116,11 +118,12 @@ class OwnedRedisServer implements RedisServer {
       "no",
       "--loglevel",
       "notice",
+      ...(options.extraArgs ?? []),
     ];
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.#port}`;
+    return `redis://127.0.0.1:${this.port}`;
   }
 
   get running(): boolean {
@@ -214,4 +217,50 @@ export async function startRedisServer(options: RedisServerOptions & { own?: boo
     }
   }
   throw lastError;
+}
+
+/** A Redis Cluster of `masters` redis-servers (no replicas) this process started. */
+export interface RedisClusterServers {
+  /** `redis://127.0.0.1:PORT` of each node. */
+  readonly urls: readonly string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `masters` redis-servers with `--cluster-enabled yes`, joins them with `redis-cli --cluster create`
+ * (slots spread evenly) and waits until every node reports `cluster_state:ok`.
+ * @throws Error if redis-server or redis-cli is missing, or the cluster does not form within 20 s.
+ */
+export async function startRedisCluster(masters = 3): Promise<RedisClusterServers> {
+  if (binary === undefined) throw new Error(REDIS.reason);
+  const cli = join(binary, "..", "redis-cli");
+  if (!existsSync(cli)) throw new Error(`redis-cli is not installed beside ${binary}`);
+  const servers: OwnedRedisServer[] = [];
+  const close = async () => {
+    for (const server of servers) await server.close();
+  };
+  try {
+    for (let i = 0; i < masters; i++) {
+      const dir = mkdtempSync(join(tmpdir(), "syncwire-redis-cluster-"));
+      const server = new OwnedRedisServer(await freePort(), dir, { extraArgs: ["--cluster-enabled", "yes", "--cluster-config-file", join(dir, "nodes.conf"), "--cluster-node-timeout", "2000"] });
+      servers.push(server);
+      await server.start();
+    }
+    const addresses = servers.map((s) => `127.0.0.1:${s.port}`);
+    const created = spawnSync(cli, ["--cluster", "create", ...addresses, "--cluster-replicas", "0", "--cluster-yes"], { encoding: "utf8", timeout: 20_000 });
+    if (created.status !== 0) throw new Error(`redis-cli --cluster create failed:\n${created.stdout}${created.stderr}`);
+    const deadline = Date.now() + 20_000;
+    for (const server of servers) {
+      for (;;) {
+        const info = spawnSync(cli, ["-p", String(server.port), "cluster", "info"], { encoding: "utf8", timeout: 5_000 });
+        if (/cluster_state:ok/.test(info.stdout)) break;
+        if (Date.now() > deadline) throw new Error(`the cluster did not form:\n${info.stdout}${info.stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    return { urls: servers.map((s) => s.url), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
