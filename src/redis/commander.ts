@@ -176,6 +176,7 @@ export class RedisStoreError extends Error {
   /** Stable code; switch on this, not on the message. */
   readonly code: RedisStoreErrorCode;
 
+  /** @param message what went wrong; the code is appended for `message`. */
   constructor(code: RedisStoreErrorCode, message: string) {
     super(`${message} (${code})`);
     this.name = "RedisStoreError";

@@ -24,21 +24,25 @@
 
 /** Builds the key names of one deployment. Never throws. */
 export class RedisKeys {
+  /** Prepended to every key and channel. */
   readonly prefix: string;
 
+  /** @param prefix prepended to every key and channel (any string; "" allowed). */
   constructor(prefix: string) {
     this.prefix = prefix;
   }
 
-  /** The hash tag of a user, owner or conversation name. */
+  /** The hash tag of a user, owner or conversation name: `{<length>:<name>}`. */
   static tag(name: string): string {
     return `{${name.length}:${name}}`;
   }
 
+  /** The dedupe record of (sender, client_msg_id). */
   dedupe(sender: string, clientMsgId: bigint): string {
     return `${this.prefix}dedupe:${RedisKeys.tag(sender)}:${clientMsgId}`;
   }
 
+  /** The server_msg_id counter of a conversation. */
   ids(conversationId: string): string {
     return `${this.prefix}ids:${RedisKeys.tag(conversationId)}`;
   }
@@ -48,18 +52,22 @@ export class RedisKeys {
     return `${this.prefix}log:${RedisKeys.tag(user)}:`;
   }
 
+  /** The sorted set of an owner's open uploads. */
   openUploads(owner: string): string {
     return `${this.prefix}up:${RedisKeys.tag(owner)}`;
   }
 
+  /** One upload's hash (facts and parts). */
   upload(owner: string, uploadId: string): string {
     return `${this.prefix}up:${RedisKeys.tag(owner)}:${uploadId}`;
   }
 
+  /** A finished object's facts. */
   object(objectId: string): string {
     return `${this.prefix}obj:{${objectId}}`;
   }
 
+  /** The pub/sub channel of a user's NOTIFY fan-out. */
   notify(user: string): string {
     return `${this.prefix}notify:${RedisKeys.tag(user)}`;
   }

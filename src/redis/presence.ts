@@ -40,7 +40,6 @@ interface UserEntry {
   readonly listeners: Set<Listener>;
   /** Settles when the channel subscription is in place (rejects if it failed). */
   readonly subscribed: Promise<void>;
-  readonly onMessage: BufferListener;
 }
 
 /** Options of {@link RedisPresence}. @internal */
@@ -105,7 +104,7 @@ export class RedisPresence implements Presence {
       if (entry === undefined) {
         const listeners = new Set<Listener>();
         const onMessage: BufferListener = (message) => this.#deliver(listeners, message);
-        const fresh: UserEntry = { listeners, onMessage, subscribed: this.#channelSubscribe(user, onMessage) };
+        const fresh: UserEntry = { listeners, subscribed: this.#channelSubscribe(user, onMessage) };
         fresh.subscribed.catch(() => {
           if (this.#users.get(user) === fresh) this.#users.delete(user);
         });

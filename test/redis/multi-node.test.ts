@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { RedisStores } from "../../src/redis/index.js";
 import { freshName } from "../session/stores/contract.js";
 import { REDIS, RedisFixture } from "./support.js";
-import { crossNodeMessaging, opened, retransmitToOtherNode, sameSendOnBothNodes } from "./scenarios.js";
-import { Node, World } from "./world.js";
+import { aliceAndBob, crossNodeMessaging, retransmitToOtherNode, sameSendOnBothNodes } from "./scenarios.js";
+import { Node } from "./world.js";
 
 const fixture = new RedisFixture();
 
@@ -34,13 +34,7 @@ describe.skipIf(!REDIS.available)(`two nodes on one Redis (${REDIS.reason})`, ()
   test("a user's devices on different nodes: messages, NOTIFY across nodes, sync and commit", () => crossNodeMessaging(twoNodes));
 
   test("a node subscribes only to the users whose links it holds, and unsubscribes with the last one", async () => {
-    const [a, b] = await twoNodes();
-    const world = new World([a, b]);
-    const [alice, bob] = [freshName("alice"), freshName("bob")];
-    const phone = world.device(alice, "phone", a);
-    const laptop = world.device(alice, "laptop", b);
-    const bobby = world.device(bob, "bob-phone", a);
-    await world.run(() => [phone, laptop, bobby].every(opened), "every device to open");
+    const { a, b, alice, bob, phone, laptop, bobby } = await aliceAndBob(twoNodes);
     expect(await subscribers(a.stores, alice, bob)).toEqual([2, 1]);
     expect(a.stores.presence.userCount).toBe(2);
     expect(b.stores.presence.userCount).toBe(1);

@@ -14,8 +14,8 @@ export type MakeNodes = () => Promise<[Node, Node]>;
 
 export const opened = (d: Device) => d.eventsOf("open").length > 0 && d.client.state === "open";
 
-/** A user's devices on different nodes: messages, NOTIFY across nodes, sync and commit. */
-export async function crossNodeMessaging(twoNodes: MakeNodes): Promise<void> {
+/** The cast: alice's phone on node A and laptop on node B, bob's phone on node A, all open. */
+export async function aliceAndBob(twoNodes: MakeNodes) {
   const [a, b] = await twoNodes();
   const world = new World([a, b]);
   const [alice, bob] = [freshName("alice"), freshName("bob")];
@@ -23,6 +23,12 @@ export async function crossNodeMessaging(twoNodes: MakeNodes): Promise<void> {
   const laptop = world.device(alice, "laptop", b);
   const bobby = world.device(bob, "bob-phone", a);
   await world.run(() => [phone, laptop, bobby].every(opened), "every device to open");
+  return { a, b, world, alice, bob, phone, laptop, bobby };
+}
+
+/** A user's devices on different nodes: messages, NOTIFY across nodes, sync and commit. */
+export async function crossNodeMessaging(twoNodes: MakeNodes): Promise<void> {
+  const { a, b, world, alice, bob, phone, laptop, bobby } = await aliceAndBob(twoNodes);
 
   // bob (node A) → alice: her laptop on node B hears of it through Redis pub/sub.
   const conversation = `c2c:${alice}:${bob}`;
