@@ -2,7 +2,8 @@
 // kills with SIGKILL): while it is down SENDs are not acknowledged and links stay open; a new HELLO is
 // refused with SERVER_SHUTDOWN and retry advice; the nodes reconnect with backoff when it is back, and the
 // traffic resumes — no acknowledged message lost, none stored or delivered twice.
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from "vitest";
+import { createRedisStores } from "../../src/redis/index.js";
 import { create } from "@bufbuild/protobuf";
 import { createSyncKey, DisconnectCode, MessagePacketSchema } from "../../src/index.js";
 import { freshName } from "../session/stores/contract.js";
@@ -22,7 +23,9 @@ describe.skipIf(!REDIS.canStart)(`Redis restarts under two nodes (${REDIS.reason
   afterAll(() => fixture.stop());
 
   test("with Redis down every store call rejects at once; after the restart they work again, and listeners are poked with their head", async () => {
-    const stores = await fixture.stores();
+    // Stores made from a url: their own client, offline queue off, the default reconnect backoff.
+    const stores = await createRedisStores({ url: fixture.server.url, prefix: `${freshName("t")}:`, blobDirectory: fixture.directory() });
+    onTestFinished(() => stores.close());
     const user = freshName("u");
     await stores.log.append(user, 1, message("before"), "k0");
     const heads: bigint[] = [];
