@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createClient, type RedisClientOptions } from "redis";
+import { createClient } from "redis";
 import { closeConnection } from "../../src/redis/commander.js";
 import { createRedisStores, type RedisStores, type RedisStoresOptions } from "../../src/redis/index.js";
 import { freshName } from "../session/stores/contract.js";
@@ -14,8 +14,15 @@ import { startRedisServer, type RedisServer, type RedisServerOptions } from "../
 export { REDIS } from "../support/redis-server.js";
 
 /** A client as a node would make it: offline queue off, quick reconnects, errors kept. */
-export function makeClient(url: string, options: Partial<RedisClientOptions> = {}) {
-  const client = createClient({ url, disableOfflineQueue: true, socket: { reconnectStrategy: (retries: number) => Math.min(20 * 2 ** retries, 200) }, ...options });
+export function makeClient(url: string) {
+  const client = createClient({ url, disableOfflineQueue: true, socket: { reconnectStrategy: (retries: number) => Math.min(20 * 2 ** retries, 200) } });
+  client.on("error", () => undefined);
+  return client;
+}
+
+/** The same, speaking RESP 2 (node-redis defaults to RESP 3). */
+export function makeResp2Client(url: string) {
+  const client = createClient({ url, RESP: 2, disableOfflineQueue: true, socket: { reconnectStrategy: (retries: number) => Math.min(20 * 2 ** retries, 200) } });
   client.on("error", () => undefined);
   return client;
 }
@@ -34,8 +41,16 @@ export class RedisFixture {
   }
 
   /** A connected client the fixture closes. */
-  async client(options: Partial<RedisClientOptions> = {}) {
-    const client = makeClient(this.server.url, options);
+  async client() {
+    const client = makeClient(this.server.url);
+    this.#clients.push(client);
+    await client.connect();
+    return client;
+  }
+
+  /** A connected RESP 2 client the fixture closes. */
+  async resp2Client() {
+    const client = makeResp2Client(this.server.url);
     this.#clients.push(client);
     await client.connect();
     return client;
