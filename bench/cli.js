@@ -19,9 +19,9 @@ const cases = [
   { name: "node: import @bufbuild/protobuf only", command: node, args: ["--input-type=module", "-e", "await import('@bufbuild/protobuf')"] },
   { name: "node bin/syncwire.js --help", command: node, args: ["bin/syncwire.js", "--help"] },
   { name: "dump a heartbeat (hex on stdin)", command: node, args: ["bin/syncwire.js", "dump", "-"], input: heartbeat },
-  { name: "dump fixtures/examples/session.bin (protobuf bodies)", command: node, args: ["bin/syncwire.js", "dump", "fixtures/examples/session.bin"] },
+  { name: "dump examples/session.bin (protobuf bodies)", command: node, args: ["bin/syncwire.js", "dump", "examples/session.bin"] },
   { name: "dump --profile goim (a heartbeat)", command: node, args: ["bin/syncwire.js", "dump", "-", "--profile", "goim"], input: heartbeat },
-  { name: "dump --profile bilibili (a brotli batch)", command: node, args: ["bin/syncwire.js", "dump", "--profile", "bilibili", "fixtures/examples/bilibili-brotli.hex"] },
+  { name: "dump --profile bilibili (a brotli batch)", command: node, args: ["bin/syncwire.js", "dump", "--profile", "bilibili", "examples/bilibili-brotli.hex"] },
   { name: "npx syncwire --help", command: "npx", args: ["--no-install", "syncwire", "--help"], runs: Math.max(3, Math.round(runs / 3)) },
 ];
 

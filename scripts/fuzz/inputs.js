@@ -58,7 +58,7 @@ export function loadCorpus() {
     ...json("fixtures/wire/peers.json").map((v) => fromHex(v.hex)),
     ...json("fixtures/peers/peer-frames.json").map((v) => fromHex(v.hex)),
     ...json("fixtures/bodies/frames.json").map((v) => fromHex(v.hex)),
-    new Uint8Array(read("fixtures/examples/session.bin")),
+    new Uint8Array(read("examples/session.bin")),
     ...["bilibili-466033-frames.hex", "bilibili-past-cap.hex"].map((f) => fromHex(read(`fixtures/cli/hostile/${f}`).toString("utf8").trim())),
   ];
   const bodies = json("fixtures/bodies/frames.json").map((v) => ({ op: v.op, body: fromHex(v.hex).subarray(16) }));
