@@ -94,8 +94,12 @@ function join(pieces: readonly Uint8Array[], tail: Uint8Array): Uint8Array {
   return joined;
 }
 
-/** Resolves after the poll phase of the next turn of the event loop, so a peer can read in between. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/**
+ * Resolves once a poll phase of the event loop has passed, so a peer in this process reads what was
+ * just written before the next piece goes. One `setImmediate` is not enough when the write happened in
+ * a poll phase (a read callback): its check phase comes before the next poll. Two always straddle one.
+ */
+const afterPoll = (): Promise<void> => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
 
 /** Resolves when `socket` can take more (at once if it can), or when it closes. */
 function writable(socket: Socket): Promise<void> {
@@ -390,7 +394,7 @@ export class Lane<F extends FrameLike> {
           for (const item of items) {
             for (let at = 0; at < item.bytes.byteLength; at += split) {
               this.#write(item.bytes.subarray(at, at + split));
-              await nextTurn();
+              await afterPoll();
               await writable(this.#target);
               if (this.#stopped) return;
             }
