@@ -3,7 +3,7 @@
  * send, waiting with a deadline, and one place that closes whatever a test opened.
  */
 import { createConnection, createServer, type Server, type Socket } from "node:net";
-import { encodeFrame, type FrameInit } from "../../src/index.js";
+import { ClientEngine, encodeFrame, MessageKind, type ClientEvent, type FrameInit, type ServerEngine } from "../../src/index.js";
 import { seededRandom } from "../../src/node/seeded-random.js";
 import { concat } from "../support/hex.js";
 
@@ -141,3 +141,100 @@ export function someFrames(count: number, seed = 1, maxBody = 300): Uint8Array[]
 }
 
 export { concat };
+
+/**
+ * The README's server adapter: one ServerConnection per socket, driven with `clock` (Date.now, or a
+ * fixed time for a transcript that must come out the same every run).
+ */
+export function serve(engine: ServerEngine, socket: Socket, clock: () => number): void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const link = engine.accept(clock(), { wake: () => drain(), remote: socket.remoteAddress });
+  function drain(): void {
+    const now = clock();
+    for (let frame = link.pollTransmit(now); frame !== undefined; frame = link.pollTransmit(now)) socket.write(frame);
+    while (link.pollEvent() !== undefined);
+    clearTimeout(timer);
+    const at = link.pollTimeout();
+    if (at !== undefined) timer = setTimeout(() => (link.handleTimeout(clock()), drain()), Math.max(0, at - now));
+    if (link.state === "closed") socket.end();
+  }
+  socket.on("data", (chunk) => (link.receiveBytes(chunk, clock()), drain()));
+  socket.on("end", () => (link.endOfInput(clock()), drain()));
+  socket.on("close", () => (clearTimeout(timer), link.linkClosed(clock())));
+  socket.on("error", () => socket.destroy());
+}
+
+/**
+ * A ClientEngine on node:net that reconnects 20 ms after its link is lost, driven with `clock`; stopped
+ * by {@link closeAll}.
+ */
+export class NetClient {
+  readonly engine: ClientEngine;
+  readonly events: ClientEvent[] = [];
+  links = 0;
+  #socket: Socket | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stopped = false;
+
+  constructor(
+    readonly port: number,
+    user: string,
+    seed: number,
+    readonly clock: () => number = Date.now,
+  ) {
+    this.engine = new ClientEngine({ clientId: `${user}-device`, token: `tok:${user}`, userId: user, random: seededRandom(seed) });
+    track(this, (c) => c.stop());
+    this.#connect();
+  }
+
+  send(to: string, text: string): bigint {
+    const id = this.engine.send({ conversationId: "c2c:alice:bob", recipientId: to, kind: MessageKind.TEXT, content: new TextEncoder().encode(text) }, this.clock());
+    this.#pump();
+    return id;
+  }
+
+  of<T extends ClientEvent["type"]>(type: T): Extract<ClientEvent, { type: T }>[] {
+    return this.events.filter((e): e is Extract<ClientEvent, { type: T }> => e.type === type);
+  }
+
+  /** Ends the session: DISCONNECT NORMAL, then the socket is ended. */
+  disconnect(): void {
+    this.engine.disconnect(this.clock());
+    this.#pump();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#socket?.destroy();
+  }
+
+  #connect(): void {
+    const socket = createConnection({ host: "127.0.0.1", port: this.port });
+    this.#socket = socket;
+    socket.on("connect", () => {
+      if (this.links++ === 0) this.engine.connect(this.clock());
+      else this.engine.reconnected(this.clock());
+      this.#pump();
+    });
+    socket.on("data", (chunk) => (this.engine.receiveBytes(chunk, this.clock()), this.#pump()));
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      if (this.#socket !== socket) return;
+      this.#socket = undefined;
+      this.engine.linkClosed(this.clock());
+      this.#pump();
+      if (!this.#stopped && this.engine.state === "idle") setTimeout(() => this.#stopped || this.#connect(), 20);
+    });
+  }
+
+  #pump(): void {
+    for (let event = this.engine.pollEvent(); event !== undefined; event = this.engine.pollEvent()) this.events.push(event);
+    const now = this.clock();
+    for (let frame = this.engine.pollTransmit(now); frame !== undefined; frame = this.engine.pollTransmit(now)) this.#socket?.write(frame);
+    clearTimeout(this.#timer);
+    const due = this.engine.pollTimeout();
+    if (due !== undefined && !this.#stopped) this.#timer = setTimeout(() => (this.engine.handleTimeout(this.clock()), this.#pump()), Math.max(0, due - now));
+    if (this.engine.state === "closed") this.#socket?.end();
+  }
+}
