@@ -16,11 +16,12 @@
  * socket asks. A kill limit ends the queue with a kill marker: once the writer reaches it the lane asks
  * the link to close both sockets.
  *
- * Backpressure. The sending socket is paused while the lane holds `highWaterMark` bytes or more
- * (queued, plus a frame not yet whole), and while an `onEvent` listener's promise is pending; it is
- * resumed below that. So a receiver that never reads holds the proxy to about `highWaterMark` + one read
- * + one frame per direction, and the sender's own TCP window fills. A frame is forwarded only when
- * whole, so one frame (up to the decoder's `maxFrameSize`) may be held whatever the mark.
+ * Backpressure. The sending socket is paused while `highWaterMark` bytes or more wait to be written,
+ * and while an `onEvent` listener's promise is pending; it is resumed below that. A frame still being
+ * gathered does not count (pausing then would keep it from ever completing): a frame is forwarded only
+ * when whole, so one frame, up to the decoder's `maxFrameSize`, may be held whatever the mark. So a
+ * receiver that never reads holds the proxy to about `highWaterMark` + one read + one frame per
+ * direction, and the sender's own TCP window fills.
  *
  * When the sending side ends its stream, what the lane holds is forwarded (an incomplete frame as
  * bytes) and then the receiving side's stream is ended: half-closed links work.
@@ -359,9 +360,12 @@ export class Lane<F extends FrameLike> {
     pending.then(settle, settle);
   }
 
-  /** Pauses the source while the lane holds too much or a listener holds it, resumes it otherwise. */
+  /**
+   * Pauses the source while too much waits to be written or a listener holds it, resumes it otherwise.
+   * A frame still being gathered does not count: pausing then would keep it from ever completing.
+   */
   #updateFlow(): void {
-    const hold = this.#stopped || this.#killing || this.#sourceEnded || this.#holds > 0 || this.stats.heldBytes >= this.#highWaterMark;
+    const hold = this.#stopped || this.#killing || this.#sourceEnded || this.#holds > 0 || this.#queuedBytes >= this.#highWaterMark;
     if (hold && !this.#paused) {
       this.#source.pause();
       this.#paused = true;

@@ -55,7 +55,10 @@ export interface FaultProxyOptions<F extends FrameLike = Frame> {
    * microtask (an uncaught exception), the link carrying on.
    */
   onEvent?: (event: FaultProxyEvent<F>) => void | PromiseLike<unknown>;
-  /** Bytes one direction of a link may hold before it stops reading. Default 64 KiB. */
+  /**
+   * Bytes waiting to be written in one direction of a link before the proxy stops reading that
+   * direction (a frame still being gathered does not count). Default 64 KiB.
+   */
   highWaterMark?: number;
 }
 

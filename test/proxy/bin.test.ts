@@ -3,10 +3,11 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { afterEach, beforeAll, describe, expect, test } from "vitest";
-import { ensureBuilt, REPO, repoPath } from "../support/cli.js";
+import { REPO, repoPath } from "../support/cli.js";
+import { ensureDistBuilt } from "../support/dist.js";
 import { closeAll, connect, echo, startUpstream, track, until } from "./support.js";
 
-beforeAll(ensureBuilt, 180_000);
+beforeAll(ensureDistBuilt, 180_000);
 afterEach(closeAll);
 
 interface Child {

@@ -92,6 +92,18 @@ describe("forwarding", () => {
     expect(second!.bytes.buffer.byteLength).toBe(b!.byteLength);
   });
 
+  test("a frame larger than the high-water mark still passes (the part being gathered does not stop reading)", async () => {
+    const big = encodeFrame({ op: 1000, seq: 1, body: new Uint8Array(300_000).fill(7) });
+    const upstream = await startUpstream();
+    const { proxy } = await proxyTo(upstream.port, { highWaterMark: 16 * 1024 });
+    const client = await connect(proxy.address.port);
+    client.socket.write(big);
+    const server = await upstream.peer();
+    await server.received(big.byteLength, 10_000);
+    expect(server.bytes).toStrictEqual(big);
+    expect(proxy.stats.up.peakHeldBytes).toBeGreaterThanOrEqual(big.byteLength);
+  });
+
   test("split 1: the receiver reads the stream one byte at a time", async () => {
     const upstream = await startUpstream();
     const { proxy } = await proxyTo(upstream.port, { faults: { split: 1 } });
