@@ -65,8 +65,9 @@ describe("npm pack", () => {
     expect(readFileSync(join(REPO_ROOT, "examples/exchange.pcap")).equals(readFileSync(join(REPO_ROOT, "fixtures/pcap/exchange.pcap")))).toBe(true);
   });
 
-  test("stays small: under 256 KiB packed", () => {
-    expect(packed.size).toBeLessThan(256 * 1024);
+  // 246 KB before the fault proxy and `syncwire proxy` (+28 KB packed); a budget to notice growth, not a cap.
+  test("stays small: under 320 KiB packed", () => {
+    expect(packed.size).toBeLessThan(320 * 1024);
     expect(packed.entryCount).toBe(paths.length);
   });
 });
