@@ -252,13 +252,13 @@ export class Lane<F extends FrameLike> {
     this.#sourceEnded = true;
     if (this.#killing) return;
     const time = Date.now();
-    this.#report({ type: "end", link: this.#host.link, time, direction: this.direction });
     if (this.#heldBytes > 0) {
-      // A frame that never completed: forward its bytes as they are.
+      // A frame that never completed: forward its bytes as they are, before the end.
       const raw = join(this.#held, EMPTY);
       this.#release();
       this.#forwardBytes(raw, time);
     }
+    if (!this.#stopped) this.#report({ type: "end", link: this.#host.link, time, direction: this.direction });
     void this.#drain();
   }
 
