@@ -17,11 +17,11 @@ import { parseBase64 } from "./input/base64.js";
 import type { InputKind } from "./input/detect.js";
 import { parseHex } from "./input/hex.js";
 import { openInput, readRest, type OpenedInput } from "./input/source.js";
-import { DEFAULT_HEX_BYTES, DEFAULT_LIMITS, DumpBudget, MAX_INFLATE_LIMIT, type DumpLimits } from "./limits.js";
+import { DEFAULT_LIMITS, DumpBudget, MAX_INFLATE_LIMIT, type DumpLimits } from "./limits.js";
 import type { Io } from "./main.js";
+import { integerOption, profileOption, RENDER_ARGS, renderOptions } from "./options.js";
 import { Output } from "./output.js";
-import { createPaint } from "./paint.js";
-import { isProfileName, loadProfile, PROFILE_NAMES, type ProfileName } from "./profiles/profile.js";
+import { loadProfile, type ProfileName } from "./profiles/profile.js";
 import { jsonPrinter, textPrinter, type RenderOptions } from "./render.js";
 
 /** Input held in memory is fed in slices of this size, so output can drain between them. */
@@ -40,18 +40,6 @@ interface DumpOptions {
   readonly limits: DumpLimits;
 }
 
-/**
- * An integer option in `[min, max]`, digits only (`Number()` would also take "1e3", "0x10" and " 7 ").
- * With `zeroMeans`, 0 is accepted too and stands for that value.
- */
-function integerOption(name: string, value: string | undefined, fallback: number, max: number, zeroMeans?: number): number {
-  if (value === undefined) return fallback;
-  const n = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (n === 0 && zeroMeans !== undefined) return zeroMeans;
-  if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new UsageError(`--${name} needs an integer from ${zeroMeans === undefined ? 1 : 0} to ${max}, got '${value}'`);
-  return n;
-}
-
 function dumpOptions(args: string[], stdoutIsTTY: boolean): DumpOptions {
   const { values, positionals } = parseArgs({
     args,
@@ -60,20 +48,15 @@ function dumpOptions(args: string[], stdoutIsTTY: boolean): DumpOptions {
       input: { type: "string" },
       profile: { type: "string", default: "syncwire" },
       port: { type: "string" },
-      json: { type: "boolean", default: false },
-      "no-hex": { type: "boolean", default: false },
-      "no-body": { type: "boolean", default: false },
-      color: { type: "boolean" },
-      "no-color": { type: "boolean" },
+      ...RENDER_ARGS,
       "max-frame-size": { type: "string" },
       "max-inflate": { type: "string" },
       "max-inflate-total": { type: "string" },
       "max-frames": { type: "string" },
-      "hex-bytes": { type: "string" },
     },
   });
   if (positionals.length > 1) throw new UsageError(`dump takes one input, got ${positionals.length}`);
-  if (!isProfileName(values.profile)) throw new UsageError(`unknown profile '${values.profile}' (one of ${PROFILE_NAMES.join(", ")})`);
+  const profile = profileOption(values.profile);
   const forced = values.input;
   if (forced !== undefined && !INPUT_KINDS.includes(forced as InputKind)) throw new UsageError(`unknown input form '${forced}' (one of raw, hex, base64, pcap)`);
   const limits: DumpLimits = {
@@ -83,20 +66,14 @@ function dumpOptions(args: string[], stdoutIsTTY: boolean): DumpOptions {
     maxFrames: integerOption("max-frames", values["max-frames"], DEFAULT_LIMITS.maxFrames, Number.MAX_SAFE_INTEGER, Infinity),
   };
   if (limits.maxFrameSize < 16) throw new UsageError("--max-frame-size must be at least 16");
-  const color = values["no-color"] === true ? false : values.color === true ? true : stdoutIsTTY;
   return {
     path: positionals[0],
     forced: forced as InputKind | undefined,
-    profile: values.profile,
+    profile,
     port: values.port === undefined ? undefined : integerOption("port", values.port, 0, 65535),
     json: values.json,
     limits,
-    render: {
-      hex: !values["no-hex"],
-      hexBytes: integerOption("hex-bytes", values["hex-bytes"], DEFAULT_HEX_BYTES, Number.MAX_SAFE_INTEGER, 0),
-      body: !values["no-body"],
-      paint: createPaint(color && !values.json),
-    },
+    render: renderOptions(values, stdoutIsTTY),
   };
 }
 

@@ -18,6 +18,8 @@ export const HELP = `syncwire — decode and encode syncwire frames (and goim, B
 Usage:
   syncwire dump [FILE | -] [options]     show the frames in FILE (or stdin)
   syncwire encode [FILE | -] [--raw]     turn 'dump --json' output back into bytes (hex, or raw bytes)
+  syncwire proxy --listen HOST:PORT --upstream HOST:PORT [options]
+                                         watch and break a live TCP link (see syncwire proxy --help)
   syncwire --help
 
 Input (auto-detected; force with --input raw|hex|base64|pcap):
@@ -86,6 +88,7 @@ export async function run(args: string[], io: Io): Promise<number> {
   const [command, ...rest] = args;
   try {
     if (command === undefined) throw new UsageError("no command (dump or encode)");
+    if (command === "proxy") return await (await import("./proxy-command.js")).proxy(rest, io);
     if (command === "--help" || command === "-h" || command === "help" || rest.includes("--help") || rest.includes("-h")) {
       io.stdout.write(HELP + "\n");
       return 0;

@@ -75,6 +75,11 @@ export type NodeEvent =
 /** The stream a record belongs to: a capture's connection direction; absent for a single input. */
 interface InStream {
   readonly stream?: string;
+  /**
+   * When the record's bytes passed, in ms since the epoch: set by `syncwire proxy` (whose streams are
+   * live links), absent in `dump`. The text form heads a top-level record with it, JSON adds `time`.
+   */
+  readonly time?: number;
 }
 
 /** One thing the dump reports, in order. */

@@ -3,9 +3,7 @@
  * (and whenever the command is about to wait for input), paced by stdout's backpressure. On Linux a pipe
  * to a slow reader is asynchronous: without the pacing a large dump would pile up in memory.
  */
-import type { EventSink } from "./frame-stream.js";
 import type { DumpEvent } from "./model.js";
-import type { Printer } from "./render.js";
 
 /** The part of a Node stdout the output uses. */
 export interface Stdout {
@@ -19,15 +17,18 @@ export interface Stdout {
 /** Bytes of text gathered before they are written. */
 const FLUSH_AT = 64 * 1024;
 
-/** Printed events on their way to stdout. */
-export class Output implements EventSink {
+/**
+ * Printed events on their way to stdout: `dump`'s events, or (for `syncwire proxy`) those and its own
+ * link records, through one printer.
+ */
+export class Output<E extends { readonly type: string } = DumpEvent> {
   readonly #stdout: Stdout;
-  readonly #printer: Printer;
+  readonly #printer: (event: E) => string;
   #parts: string[] = [];
   #size = 0;
   #errors = 0;
 
-  constructor(stdout: Stdout, printer: Printer) {
+  constructor(stdout: Stdout, printer: (event: E) => string) {
     this.#stdout = stdout;
     this.#printer = printer;
   }
@@ -37,7 +38,7 @@ export class Output implements EventSink {
     return this.#errors;
   }
 
-  emit(event: DumpEvent): void {
+  emit(event: E): void {
     if (event.type === "error") this.#errors++;
     const text = this.#printer(event);
     if (text === "") return;

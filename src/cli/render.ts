@@ -8,6 +8,7 @@
  * needs, how many children each open frame has written so far (for the commas).
  */
 import { Buffer } from "node:buffer";
+import { clockTime, isoTime } from "./clock.js";
 import { formatJsonText } from "./json-text.js";
 import { annotatedHexDump } from "./hexdump.js";
 import type { DecodedBody, DumpEvent, DumpNode } from "./model.js";
@@ -98,6 +99,17 @@ function frameText(node: DumpNode, depth: number, options: RenderOptions): strin
 /** The text printer. */
 export function textPrinter(options: RenderOptions): Printer {
   const p = options.paint;
+  const print = recordText(options);
+  return (event) => {
+    // A live record (syncwire proxy) is headed by when it passed and where: "12:00:01.234  #1 client → server".
+    if (event.type === "stream" || event.type === "frame-end" || event.time === undefined || (event.type === "frame" && event.depth > 0)) return print(event);
+    return `${p.dim(clockTime(event.time))}  ${p.bold(event.stream ?? "")}\n${print(event)}`;
+  };
+}
+
+/** The text of one event, as `dump` prints it. */
+function recordText(options: RenderOptions): Printer {
+  const p = options.paint;
   return (event) => {
     switch (event.type) {
       case "stream":
@@ -147,7 +159,7 @@ export function jsonPrinter(): Printer {
   /** Children written so far by each open frame, outermost first. */
   const written: number[] = [];
   return (event) => {
-    const stream = event.type !== "stream" && event.stream !== undefined ? { stream: event.stream } : {};
+    const stream = event.type === "stream" ? {} : { ...(event.stream === undefined ? {} : { stream: event.stream }), ...(event.time === undefined ? {} : { time: isoTime(event.time) }) };
     switch (event.type) {
       case "stream":
         return JSON.stringify({ type: "stream", label: event.label, bytes: event.bytes, ...(event.note === undefined ? {} : { note: event.note }) }) + "\n";

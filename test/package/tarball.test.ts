@@ -65,9 +65,10 @@ describe("npm pack", () => {
     expect(readFileSync(join(REPO_ROOT, "examples/exchange.pcap")).equals(readFileSync(join(REPO_ROOT, "fixtures/pcap/exchange.pcap")))).toBe(true);
   });
 
-  // 250 KiB before syncwire/redis, whose dist/redis adds about 23 KiB packed.
-  test("stays small: under 300 KiB packed", () => {
-    expect(packed.size).toBeLessThan(300 * 1024);
+  // A budget to notice growth, not a cap: 246 KB for the core and CLI, then syncwire/redis (+23 KB packed)
+  // and the fault proxy with `syncwire proxy` (+28 KB).
+  test("stays small: under 310 KiB packed", () => {
+    expect(packed.size).toBeLessThan(310 * 1024);
     expect(packed.entryCount).toBe(paths.length);
   });
 });
