@@ -1,13 +1,45 @@
 /**
- * Encoding and decoding one protobuf message, fast where it matters: MessagePacket, Ack and SyncKey go
- * through the hand-written reader and writer (fast-decode.ts, fast-encode.ts); every other message
- * through protobuf-es, behind the validator (validate.ts). Both paths give the same values, the same
- * bytes and the same errors; protobuf-es remains the schema, the types and the reference.
+ * Encoding and decoding one protobuf message: every body message (and SyncKey) goes through the
+ * hand-written reader and writer (fast-decode.ts, fast-encode.ts); any other schema through
+ * protobuf-es, behind the validator (validate.ts). Both paths give the same values, the same bytes and
+ * the same errors; protobuf-es remains the schema, the types and the reference, and encodes the values
+ * the fast writers leave to it (see `Bail`).
  */
 import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { BodyError } from "./errors.js";
-import { Bail, writeAck, writeMessagePacket, writeSyncKey } from "./fast-encode.js";
-import { readAck, readMessagePacket, readSyncKey } from "./fast-decode.js";
+import {
+  Bail,
+  writeAck,
+  writeChunk,
+  writeChunkAck,
+  writeDisconnect,
+  writeHeartbeat,
+  writeHeartbeatAck,
+  writeHello,
+  writeMessagePacket,
+  writeNotify,
+  writeSyncCommit,
+  writeSyncKey,
+  writeSyncRequest,
+  writeSyncResult,
+  writeWelcome,
+} from "./fast-encode.js";
+import {
+  readAck,
+  readChunk,
+  readChunkAck,
+  readDisconnect,
+  readHeartbeat,
+  readHeartbeatAck,
+  readHello,
+  readMessagePacket,
+  readNotify,
+  readSyncCommit,
+  readSyncKey,
+  readSyncRequest,
+  readSyncResult,
+  readWelcome,
+} from "./fast-decode.js";
 import { BodyReader } from "./reader.js";
 import { checkMessage } from "./validate.js";
 import { BodyWriter } from "./writer.js";
@@ -15,16 +47,22 @@ import { BodyWriter } from "./writer.js";
 type FastRead = (r: BodyReader, end: number) => unknown;
 type FastWrite = (w: BodyWriter, m: never) => void;
 
-const FAST_READ: ReadonlyMap<string, FastRead> = new Map<string, FastRead>([
-  ["syncwire.v1.MessagePacket", readMessagePacket],
-  ["syncwire.v1.Ack", readAck],
-  ["syncwire.v1.SyncKey", readSyncKey],
-]);
-
-const FAST_WRITE: ReadonlyMap<string, FastWrite> = new Map<string, FastWrite>([
-  ["syncwire.v1.MessagePacket", writeMessagePacket],
-  ["syncwire.v1.Ack", writeAck],
-  ["syncwire.v1.SyncKey", writeSyncKey],
+/** Every body message (and SyncKey, which users encode on its own): its hand-written reader and writer. */
+const FAST: ReadonlyMap<string, { read: FastRead; write: FastWrite }> = new Map<string, { read: FastRead; write: FastWrite }>([
+  ["syncwire.v1.Heartbeat", { read: readHeartbeat, write: writeHeartbeat }],
+  ["syncwire.v1.HeartbeatAck", { read: readHeartbeatAck, write: writeHeartbeatAck }],
+  ["syncwire.v1.MessagePacket", { read: readMessagePacket, write: writeMessagePacket }],
+  ["syncwire.v1.Ack", { read: readAck, write: writeAck }],
+  ["syncwire.v1.Disconnect", { read: readDisconnect, write: writeDisconnect }],
+  ["syncwire.v1.Hello", { read: readHello, write: writeHello }],
+  ["syncwire.v1.Welcome", { read: readWelcome, write: writeWelcome }],
+  ["syncwire.v1.Notify", { read: readNotify, write: writeNotify }],
+  ["syncwire.v1.SyncRequest", { read: readSyncRequest, write: writeSyncRequest }],
+  ["syncwire.v1.SyncResult", { read: readSyncResult, write: writeSyncResult }],
+  ["syncwire.v1.SyncCommit", { read: readSyncCommit, write: writeSyncCommit }],
+  ["syncwire.v1.Chunk", { read: readChunk, write: writeChunk }],
+  ["syncwire.v1.ChunkAck", { read: readChunkAck, write: writeChunkAck }],
+  ["syncwire.v1.SyncKey", { read: readSyncKey, write: writeSyncKey }],
 ]);
 
 /** The shared scratch writer (see writer.ts for why sharing is safe). */
@@ -32,7 +70,7 @@ const WRITER = new BodyWriter();
 
 /** True if `schema` has a hand-written fast path. Never throws. */
 export function hasFastPath(schema: DescMessage): boolean {
-  return FAST_READ.has(schema.typeName);
+  return FAST.has(schema.typeName);
 }
 
 /**
@@ -52,10 +90,10 @@ export function checkMessageType(schema: DescMessage, message: unknown): void {
  * @returns false if the fast path declined (what was written since `begin()` is then dropped).
  */
 export function writeFast(schema: DescMessage, message: MessageShape<DescMessage>): boolean {
-  const write = FAST_WRITE.get(schema.typeName);
-  if (write === undefined) return false;
+  const fast = FAST.get(schema.typeName);
+  if (fast === undefined) return false;
   try {
-    write(WRITER, message as never);
+    fast.write(WRITER, message as never);
     return true;
   } catch (error) {
     WRITER.abandon();
@@ -70,8 +108,8 @@ export function scratchWriter(): BodyWriter {
 }
 
 /**
- * Encodes one message: the fast path for MessagePacket, Ack and SyncKey, protobuf-es `toBinary` for the
- * rest (and for values the fast path leaves to protobuf-es). Byte-for-byte equal to `toBinary`.
+ * Encodes one message: the fast path for every body message and SyncKey, protobuf-es `toBinary` for
+ * other schemas (and for values the fast path leaves to protobuf-es). Byte-for-byte equal to `toBinary`.
  * @returns a new array holding only this encoding (bytes fields are copied in). For the fast-path
  *   messages it is a view of a pooled 64 KiB slab shared with other results, as with Node's
  *   `Buffer.allocUnsafe`: the bytes are yours, the `.buffer` is not (never transfer it).
@@ -101,8 +139,8 @@ export function encodeProto<Desc extends DescMessage>(schema: Desc, message: Mes
  */
 export function decodeProto<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array, offset = 0, op = 0): MessageShape<Desc> {
   const reader = new BodyReader(bytes, offset, op);
-  const read = FAST_READ.get(schema.typeName);
-  if (read !== undefined) return read(reader, bytes.byteLength) as MessageShape<Desc>;
+  const fast = FAST.get(schema.typeName);
+  if (fast !== undefined) return fast.read(reader, bytes.byteLength) as MessageShape<Desc>;
   checkMessage(reader, schema, bytes.byteLength);
   try {
     return fromBinary(schema, bytes);

@@ -269,6 +269,57 @@ export class BodyReader {
     return SCRATCH_VIEW.getBigUint64(0, true);
   }
 
+  /** A `bool`: any non-zero varint (up to 64 bits) is true, as protobuf-es reads it. */
+  bool(end: number): boolean {
+    const buf = this.buf;
+    const pos = this.pos;
+    if (pos < end) {
+      const b = buf[pos]!;
+      if (b < 0x80) {
+        this.pos = pos + 1;
+        return b !== 0;
+      }
+    }
+    const start = pos;
+    let p = pos;
+    let bits = 0;
+    for (let i = 0; i < 10; i++) {
+      if (p >= end) this.fail(start, "truncated varint");
+      const b = buf[p++]!;
+      bits |= b & 0x7f;
+      if (b < 0x80) {
+        if (i === 9 && b > 1) break;
+        this.pos = p;
+        return bits !== 0;
+      }
+    }
+    return this.fail(start, "varint longer than 10 bytes or above 2^64 - 1");
+  }
+
+  /** A `fixed32` (little-endian u32). */
+  fixed32(end: number): number {
+    const buf = this.buf;
+    const at = this.pos;
+    if (end - at < 4) this.fail(at, "truncated fixed32");
+    this.pos = at + 4;
+    return (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) >>> 0;
+  }
+
+  /**
+   * The values of a repeated `uint32` field, appended to `into`: one value when the field arrived
+   * unpacked (wire type 0), a packed run when length-delimited (wire type 2), as protobuf-es accepts both.
+   * The caller has matched the tag to the field number; `wireType` is the tag's.
+   */
+  uint32s(wireType: number, end: number, into: number[]): void {
+    if (wireType === 0) {
+      into.push(this.varint32(end));
+      return;
+    }
+    const len = this.length(end);
+    const stop = this.pos + len;
+    while (this.pos < stop) into.push(this.varint32(stop));
+  }
+
   /**
    * Skips the value of an unknown field (the tag at `tagStart` has been read) and returns it the way
    * protobuf-es stores it: a view of the value bytes (for a group, through its end tag).
