@@ -65,12 +65,25 @@ const FAST: ReadonlyMap<string, { read: FastRead; write: FastWrite }> = new Map<
   ["syncwire.v1.SyncKey", { read: readSyncKey, write: writeSyncKey }],
 ]);
 
+/** The last schema looked up and its entry: callers decode runs of one type, and this skips the map. */
+let lastSchema: DescMessage | undefined;
+let lastFast: { read: FastRead; write: FastWrite } | undefined;
+
+/** The hand-written reader and writer for `schema`, if it has them. */
+function fastOf(schema: DescMessage): { read: FastRead; write: FastWrite } | undefined {
+  if (schema === lastSchema) return lastFast;
+  const fast = FAST.get(schema.typeName);
+  lastSchema = schema;
+  lastFast = fast;
+  return fast;
+}
+
 /** The shared scratch writer (see writer.ts for why sharing is safe). */
 const WRITER = new BodyWriter();
 
 /** True if `schema` has a hand-written fast path. Never throws. */
 export function hasFastPath(schema: DescMessage): boolean {
-  return FAST.has(schema.typeName);
+  return fastOf(schema) !== undefined;
 }
 
 /**
@@ -90,7 +103,7 @@ export function checkMessageType(schema: DescMessage, message: unknown): void {
  * @returns false if the fast path declined (what was written since `begin()` is then dropped).
  */
 export function writeFast(schema: DescMessage, message: MessageShape<DescMessage>): boolean {
-  const fast = FAST.get(schema.typeName);
+  const fast = fastOf(schema);
   if (fast === undefined) return false;
   try {
     fast.write(WRITER, message as never);
@@ -139,7 +152,7 @@ export function encodeProto<Desc extends DescMessage>(schema: Desc, message: Mes
  */
 export function decodeProto<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array, offset = 0, op = 0): MessageShape<Desc> {
   const reader = new BodyReader(bytes, offset, op);
-  const fast = FAST.get(schema.typeName);
+  const fast = fastOf(schema);
   if (fast !== undefined) return fast.read(reader, bytes.byteLength) as MessageShape<Desc>;
   checkMessage(reader, schema, bytes.byteLength);
   try {

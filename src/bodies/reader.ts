@@ -80,6 +80,9 @@ export class BodyReader {
   pos: number;
   readonly base: number;
   readonly op: number;
+  /** `buf.buffer` and `buf.byteOffset` (prototype getters), read on the first `bytes()` and kept. */
+  #buffer: ArrayBufferLike | null = null;
+  #byteOffset = 0;
 
   /**
    * @param buf the body (read in place; views returned by `bytes()` alias it).
@@ -175,6 +178,14 @@ export class BodyReader {
   tag(end: number): number {
     const buf = this.buf;
     const start = this.pos;
+    // Field numbers 1…15 take one byte: every tag of syncwire's schema. Answer those without the loop.
+    if (start < end) {
+      const b = buf[start]!;
+      if (b < 0x80 && b >= 8 && (b & 7) <= 5) {
+        this.pos = start + 1;
+        return b;
+      }
+    }
     let pos = start;
     let result = 0;
     for (let shift = 0; ; shift += 7) {
@@ -229,7 +240,12 @@ export class BodyReader {
     const len = this.length(end);
     const at = this.pos;
     this.pos = at + len;
-    return viewOf(this.buf, at, len);
+    let buffer = this.#buffer;
+    if (buffer === null) {
+      buffer = this.#buffer = this.buf.buffer;
+      this.#byteOffset = this.buf.byteOffset;
+    }
+    return new Uint8Array(buffer, this.#byteOffset + at, len);
   }
 
   /** A `string` value: strict UTF-8 (BAD_BODY on invalid sequences). */
@@ -256,17 +272,10 @@ export class BodyReader {
     const buf = this.buf;
     const at = this.pos;
     if (end - at < 8) this.fail(at, "truncated fixed64");
-    const S = SCRATCH;
-    S[0] = buf[at]!;
-    S[1] = buf[at + 1]!;
-    S[2] = buf[at + 2]!;
-    S[3] = buf[at + 3]!;
-    S[4] = buf[at + 4]!;
-    S[5] = buf[at + 5]!;
-    S[6] = buf[at + 6]!;
-    S[7] = buf[at + 7]!;
     this.pos = at + 8;
-    return SCRATCH_VIEW.getBigUint64(0, true);
+    const lo = (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) >>> 0;
+    const hi = (buf[at + 4]! | (buf[at + 5]! << 8) | (buf[at + 6]! << 16) | (buf[at + 7]! << 24)) >>> 0;
+    return u64(lo, hi);
   }
 
   /** A `bool`: any non-zero varint (up to 64 bits) is true, as protobuf-es reads it. */
