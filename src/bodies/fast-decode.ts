@@ -8,7 +8,11 @@ import type { MediaRef, MessagePacket, Ack } from "../gen/syncwire/v1/message_pb
 import type { Chunk, ChunkAck } from "../gen/syncwire/v1/chunk_pb.js";
 import type { Capabilities, Disconnect, Heartbeat, HeartbeatAck, Hello, Limits, Welcome } from "../gen/syncwire/v1/session_pb.js";
 import type { Notify, SyncCommit, SyncKey, SyncKeyEntry, SyncRequest, SyncResult } from "../gen/syncwire/v1/sync_pb.js";
+import { Op } from "../wire/ops.js";
 import type { BodyReader, UnknownField } from "./reader.js";
+
+/** A hand-written decoder: the message from `r.pos` to `end`. */
+export type FastRead = (r: BodyReader, end: number) => unknown;
 
 function wrongWireType(r: BodyReader, tag: number, tagStart: number, type: string): never {
   return r.fail(tagStart, `field ${type} #${tag >>> 3} arrived with wire type ${tag & 7}`);
@@ -594,3 +598,22 @@ export function readChunkAck(r: BodyReader, end: number): ChunkAck {
   if (unknown !== undefined) m.$unknown = unknown;
   return m;
 }
+
+/** The reader of each typed op's body, indexed by op (see body-table.ts). */
+export const BODY_READERS: readonly (FastRead | undefined)[] = (() => {
+  const table: (FastRead | undefined)[] = [];
+  table[Op.HEARTBEAT] = readHeartbeat;
+  table[Op.HEARTBEAT_ACK] = readHeartbeatAck;
+  table[Op.SEND] = readMessagePacket;
+  table[Op.ACK] = readAck;
+  table[Op.DISCONNECT] = readDisconnect;
+  table[Op.HELLO] = readHello;
+  table[Op.WELCOME] = readWelcome;
+  table[Op.NOTIFY] = readNotify;
+  table[Op.SYNC] = readSyncRequest;
+  table[Op.SYNC_RESULT] = readSyncResult;
+  table[Op.SYNC_COMMIT] = readSyncCommit;
+  table[Op.CHUNK] = readChunk;
+  table[Op.CHUNK_ACK] = readChunkAck;
+  return table;
+})();

@@ -12,7 +12,11 @@ import type { Ack, MediaRef, MessagePacket } from "../gen/syncwire/v1/message_pb
 import type { Chunk, ChunkAck } from "../gen/syncwire/v1/chunk_pb.js";
 import type { Capabilities, Disconnect, Heartbeat, HeartbeatAck, Hello, Limits, Welcome } from "../gen/syncwire/v1/session_pb.js";
 import type { Notify, SyncCommit, SyncKey, SyncKeyEntry, SyncRequest, SyncResult } from "../gen/syncwire/v1/sync_pb.js";
+import { Op } from "../wire/ops.js";
 import type { BodyWriter } from "./writer.js";
+
+/** A hand-written encoder: the message's fields at the writer's position; throws {@link Bail} to defer to protobuf-es. */
+export type FastWrite = (w: BodyWriter, m: never) => void;
 
 /** Thrown (never escapes the codec) when a value needs protobuf-es's judgement. */
 export class Bail {
@@ -477,3 +481,22 @@ export function writeChunkAck(w: BodyWriter, m: ChunkAck): void {
   }
   writeUnknown(w, m.$unknown);
 }
+
+/** The writer of each typed op's body, indexed by op (see body-table.ts). */
+export const BODY_WRITERS: readonly (FastWrite | undefined)[] = (() => {
+  const table: (FastWrite | undefined)[] = [];
+  table[Op.HEARTBEAT] = writeHeartbeat;
+  table[Op.HEARTBEAT_ACK] = writeHeartbeatAck;
+  table[Op.SEND] = writeMessagePacket;
+  table[Op.ACK] = writeAck;
+  table[Op.DISCONNECT] = writeDisconnect;
+  table[Op.HELLO] = writeHello;
+  table[Op.WELCOME] = writeWelcome;
+  table[Op.NOTIFY] = writeNotify;
+  table[Op.SYNC] = writeSyncRequest;
+  table[Op.SYNC_RESULT] = writeSyncResult;
+  table[Op.SYNC_COMMIT] = writeSyncCommit;
+  table[Op.CHUNK] = writeChunk;
+  table[Op.CHUNK_ACK] = writeChunkAck;
+  return table;
+})();

@@ -7,72 +7,33 @@
  */
 import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { BodyError } from "./errors.js";
-import {
-  Bail,
-  writeAck,
-  writeChunk,
-  writeChunkAck,
-  writeDisconnect,
-  writeHeartbeat,
-  writeHeartbeatAck,
-  writeHello,
-  writeMessagePacket,
-  writeNotify,
-  writeSyncCommit,
-  writeSyncKey,
-  writeSyncRequest,
-  writeSyncResult,
-  writeWelcome,
-} from "./fast-encode.js";
-import {
-  readAck,
-  readChunk,
-  readChunkAck,
-  readDisconnect,
-  readHeartbeat,
-  readHeartbeatAck,
-  readHello,
-  readMessagePacket,
-  readNotify,
-  readSyncCommit,
-  readSyncKey,
-  readSyncRequest,
-  readSyncResult,
-  readWelcome,
-} from "./fast-decode.js";
+import { BODY_OPS, bodyTypeNameOf } from "./body-table.js";
+import { BODY_READERS, readSyncKey, type FastRead } from "./fast-decode.js";
+import { Bail, BODY_WRITERS, writeSyncKey, type FastWrite } from "./fast-encode.js";
 import { BodyReader } from "./reader.js";
 import { checkMessage } from "./validate.js";
 import { BodyWriter } from "./writer.js";
 
-type FastRead = (r: BodyReader, end: number) => unknown;
-type FastWrite = (w: BodyWriter, m: never) => void;
+/** A message with a fast path: its reader and writer. */
+interface FastCodec {
+  readonly read: FastRead;
+  readonly write: FastWrite;
+}
 
-/** Every body message (and SyncKey, which users encode on its own): its hand-written reader and writer. */
-const FAST: ReadonlyMap<string, { read: FastRead; write: FastWrite }> = new Map<string, { read: FastRead; write: FastWrite }>([
-  ["syncwire.v1.Heartbeat", { read: readHeartbeat, write: writeHeartbeat }],
-  ["syncwire.v1.HeartbeatAck", { read: readHeartbeatAck, write: writeHeartbeatAck }],
-  ["syncwire.v1.MessagePacket", { read: readMessagePacket, write: writeMessagePacket }],
-  ["syncwire.v1.Ack", { read: readAck, write: writeAck }],
-  ["syncwire.v1.Disconnect", { read: readDisconnect, write: writeDisconnect }],
-  ["syncwire.v1.Hello", { read: readHello, write: writeHello }],
-  ["syncwire.v1.Welcome", { read: readWelcome, write: writeWelcome }],
-  ["syncwire.v1.Notify", { read: readNotify, write: writeNotify }],
-  ["syncwire.v1.SyncRequest", { read: readSyncRequest, write: writeSyncRequest }],
-  ["syncwire.v1.SyncResult", { read: readSyncResult, write: writeSyncResult }],
-  ["syncwire.v1.SyncCommit", { read: readSyncCommit, write: writeSyncCommit }],
-  ["syncwire.v1.Chunk", { read: readChunk, write: writeChunk }],
-  ["syncwire.v1.ChunkAck", { read: readChunkAck, write: writeChunkAck }],
+/** Every message with a fast path, by type name: the body messages and SyncKey (which users encode alone). */
+const FAST_BY_TYPE_NAME: ReadonlyMap<string, FastCodec> = new Map<string, FastCodec>([
+  ...BODY_OPS.map((op): [string, FastCodec] => [bodyTypeNameOf(op)!, { read: BODY_READERS[op]!, write: BODY_WRITERS[op]! }]),
   ["syncwire.v1.SyncKey", { read: readSyncKey, write: writeSyncKey }],
 ]);
 
 /** The last schema looked up and its entry: callers decode runs of one type, and this skips the map. */
 let lastSchema: DescMessage | undefined;
-let lastFast: { read: FastRead; write: FastWrite } | undefined;
+let lastFast: FastCodec | undefined;
 
 /** The hand-written reader and writer for `schema`, if it has them. */
-function fastOf(schema: DescMessage): { read: FastRead; write: FastWrite } | undefined {
+function fastOf(schema: DescMessage): FastCodec | undefined {
   if (schema === lastSchema) return lastFast;
-  const fast = FAST.get(schema.typeName);
+  const fast = FAST_BY_TYPE_NAME.get(schema.typeName);
   lastSchema = schema;
   lastFast = fast;
   return fast;

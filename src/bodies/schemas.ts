@@ -1,8 +1,9 @@
 /**
- * Which protobuf message each op carries: the one table the body codec is driven by.
+ * Which protobuf message (protobuf-es descriptor) each op carries, and the message types by op.
  *
  * Ops not in the table — BATCH (its body is frames, see `splitBatch`), application ops (≥ 1000) and
- * reserved numbers — are opaque to the bodies layer and stay bytes.
+ * reserved numbers — are opaque to the bodies layer and stay bytes. The same ops, with their fast
+ * readers and writers and free of protobuf-es at run time, are in body-table.ts, which the codec uses.
  */
 import type { DescMessage } from "@bufbuild/protobuf";
 import { Op } from "../wire/ops.js";
@@ -31,6 +32,8 @@ import {
   type SyncResult,
 } from "../gen/syncwire/v1/sync_pb.js";
 
+export { BODY_OPS, acceptsEmptyBody, isBodyOp } from "./body-table.js";
+
 /** The message type each typed op carries. */
 export interface BodyMessages {
   [Op.HEARTBEAT]: Heartbeat;
@@ -54,23 +57,6 @@ export type BodyOp = keyof BodyMessages;
 /** The message type carried by `O`. */
 export type MessageOf<O extends BodyOp> = BodyMessages[O];
 
-/** Every typed op, in op order. */
-export const BODY_OPS: readonly BodyOp[] = Object.freeze([
-  Op.HEARTBEAT,
-  Op.HEARTBEAT_ACK,
-  Op.SEND,
-  Op.ACK,
-  Op.DISCONNECT,
-  Op.HELLO,
-  Op.WELCOME,
-  Op.NOTIFY,
-  Op.SYNC,
-  Op.SYNC_RESULT,
-  Op.SYNC_COMMIT,
-  Op.CHUNK,
-  Op.CHUNK_ACK,
-] as const);
-
 const SCHEMAS: readonly (DescMessage | undefined)[] = (() => {
   const table: (DescMessage | undefined)[] = [];
   table[Op.HEARTBEAT] = HeartbeatSchema;
@@ -90,35 +76,10 @@ const SCHEMAS: readonly (DescMessage | undefined)[] = (() => {
 })();
 
 /**
- * Ops whose body may be empty (an empty body decodes to the message's default value). HEARTBEAT,
- * HEARTBEAT_ACK, ACK (goim's bare ack) and NOTIFY (a bare poke) by design; SYNC and SYNC_RESULT because
- * their all-default value is meaningful (sync from the start; nothing to send to a new account) and
- * protobuf encodes an all-default message as zero bytes.
- */
-const EMPTY_OK: ReadonlySet<number> = new Set<number>([
-  Op.HEARTBEAT,
-  Op.HEARTBEAT_ACK,
-  Op.ACK,
-  Op.NOTIFY,
-  Op.SYNC,
-  Op.SYNC_RESULT,
-]);
-
-/**
  * The schema (protobuf-es message descriptor) of `op`'s body.
  * @returns a shared descriptor, or `undefined` for ops whose body is opaque (BATCH, application and
  *   reserved ops). Never throws.
  */
 export function bodySchemaOf(op: number): DescMessage | undefined {
   return SCHEMAS[op];
-}
-
-/** True for the ops whose body is a protobuf message (see {@link BodyOp}). Never throws. */
-export function isBodyOp(op: number): op is BodyOp {
-  return SCHEMAS[op] !== undefined;
-}
-
-/** True if `op`'s body may be empty; false for ops that require a body (and for opaque ops). Never throws. */
-export function acceptsEmptyBody(op: number): boolean {
-  return EMPTY_OK.has(op);
 }
