@@ -31,6 +31,7 @@ import {
   encodeProto,
 } from "../dist/bodies/index.js";
 import { decodeFrame, Op } from "../dist/index.js";
+import { BodyReader, u64 } from "../dist/bodies/reader.js";
 
 const protoDir = fileURLToPath(new URL("../proto/", import.meta.url));
 const root = new protobuf.Root();
@@ -145,8 +146,38 @@ runSuite(
     },
     { name: "syncwire decodeFrame + decodeBody (op only, lazy)", fn: () => consume(decodeBody(decodeFrame(sendFrame)).op) },
   ],
-  { unit: "frames" },
+  { unit: "frames", key: "send-frame" },
 );
+
+// What a decoded value costs, field by field: the parts the message decoders above are made of.
+{
+  const Long = protobuf.util.Long;
+  const lows = Uint32Array.from({ length: 256 }, (_, i) => (i * 2_654_435_761) >>> 0);
+  let i = 0;
+  const keep = [null];
+  runSuite(
+    "one 64-bit field value (hi word 403, as a ms timestamp)",
+    [
+      { name: "protobufjs: Long.fromBits", reference: true, fn: () => { keep[0] = Long.fromBits(lows[i++ & 255], 403, true); } },
+      { name: "syncwire: bigint (the reader's u64)", fn: () => { keep[0] = u64(lows[i++ & 255], 403); } },
+    ],
+    { unit: "values", key: "value-u64" },
+  );
+  const id = text.encode("c2c:u_1024:u_2048");
+  const buf = new Uint8Array(64);
+  buf.set([id.length], 0);
+  buf.set(id, 1);
+  const decoder = new TextDecoder();
+  runSuite(
+    `one ${id.length}-byte ASCII string field`,
+    [
+      { name: "protobufjs: util.utf8.read", reference: true, fn: () => { keep[0] = protobuf.util.utf8.read(buf, 1, 1 + id.length); } },
+      { name: "syncwire: BodyReader.string", fn: () => { keep[0] = new BodyReader(buf, 0, 0).string(buf.length); } },
+      { name: "TextDecoder.decode(subarray)", fn: () => { keep[0] = decoder.decode(buf.subarray(1, 1 + id.length)); } },
+    ],
+    { unit: "values", key: "value-string" },
+  );
+}
 
 const ratio = (rows, i) => `${rows[i].ratio.toFixed(2)}×`;
 report(
@@ -163,4 +194,5 @@ report(
     ratio(decode, 2),
     ratio(decode, 1),
   ]),
+  summary,
 );

@@ -1,11 +1,20 @@
-// `npm run bench [-- wire stream bodies]`: builds dist/ first (see package.json), then runs the named
-// benchmark files, or all of them. Each prints Markdown tables; the README quotes one full run.
+// `npm run bench [-- wire stream bodies alloc bundle] [--write-readme]`: builds dist/ first (see
+// package.json), then runs the named benchmark files, or all of them. Each prints Markdown tables; after
+// a full run the README's Benchmarks section, assembled from that one run (bench/readme.js), is printed
+// too, and `--write-readme` puts it into README.md between its bench markers.
 import { existsSync } from "node:fs";
 import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { readmeSection, writeReadme } from "./readme.js";
 
-const all = ["wire", "stream", "bodies"];
-const picked = process.argv.slice(2).length > 0 ? process.argv.slice(2) : all;
-console.log(`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${new Date().toISOString()}`);
+const all = ["wire", "stream", "bodies", "alloc", "bundle"];
+const args = process.argv.slice(2);
+const write = args.includes("--write-readme");
+const named = args.filter((a) => !a.startsWith("--"));
+const picked = named.length > 0 ? named : all;
+const header = `node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${new Date().toISOString().slice(0, 10)}`;
+const loadBefore = os.loadavg();
+console.log(`${header}, load average ${loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
 for (const name of picked) {
   const file = new URL(`./${name}.js`, import.meta.url);
   if (!existsSync(file)) {
@@ -14,4 +23,15 @@ for (const name of picked) {
   }
   console.log(`\n## ${name}`);
   await import(file.href);
+}
+if (all.every((name) => picked.includes(name))) {
+  const section = readmeSection({ header, loadBefore, loadAfter: os.loadavg() });
+  console.log("\n\n==== README Benchmarks section (from this run) ====\n");
+  console.log(section);
+  if (write) {
+    writeReadme(fileURLToPath(new URL("../README.md", import.meta.url)), section);
+    console.log("(written to README.md)");
+  }
+} else if (write) {
+  console.log("\n--write-readme needs a full run (no bench names): the README's tables come from one run.");
 }
