@@ -168,11 +168,18 @@ runSuite(
   buf.set([id.length], 0);
   buf.set(id, 1);
   const decoder = new TextDecoder();
+  const reader = new BodyReader(buf, 0, 0);
   runSuite(
     `one ${id.length}-byte ASCII string field`,
     [
       { name: "protobufjs: util.utf8.read", reference: true, fn: () => { keep[0] = protobuf.util.utf8.read(buf, 1, 1 + id.length); } },
-      { name: "syncwire: BodyReader.string", fn: () => { keep[0] = new BodyReader(buf, 0, 0).string(buf.length); } },
+      {
+        name: "syncwire: BodyReader.string",
+        fn: () => {
+          reader.pos = 0;
+          keep[0] = reader.string(buf.length);
+        },
+      },
       { name: "TextDecoder.decode(subarray)", fn: () => { keep[0] = decoder.decode(buf.subarray(1, 1 + id.length)); } },
     ],
     { unit: "values", key: "value-string" },
