@@ -45,6 +45,15 @@ export function readmeSection(run) {
     `This run: ${run.header}; load average ${run.loadBefore.map((l) => l.toFixed(2)).join(" / ")} at the start and`,
     `${run.loadAfter.map((l) => l.toFixed(2)).join(" / ")} at the end (1 / 5 / 15 min).`,
   );
+  const margins = [...tables.values()].flatMap((t) => (Array.isArray(t.data) ? t.data : [])).filter((r) => typeof r?.rme === "number");
+  const noisy = margins.filter((r) => r.rme > 10).length;
+  if (noisy > 0) {
+    p(
+      `**A busy machine:** ${noisy} of the ${margins.length} rows below have a margin of error above ±10 %. Ratios within one`,
+      "suite still compare like with like, but absolute rates (and the goals stated in them) need a quiet machine:",
+      "re-run before quoting figures.",
+    );
+  }
 
   // ---- streaming ----
   const stream = data("stream-summary") ?? [];
@@ -75,7 +84,9 @@ export function readmeSection(run) {
         .filter((s) => s.chunkSize === 7)
         .map((s) => `**${x(s.visit / s.mqtt)}** mqtt-packet (${s.bodySize} B)`)
         .join(", ")} (goal ≥ 15× at 256 B: ${met(slow.visit / slow.mqtt >= 15)}).`,
-      `- What a \`Frame\` object costs: \`push\` spends **${objectNs.toFixed(1)} ns more per frame** than \`pushVisit\` at 256 B bodies`,
+      objectNs > 0
+        ? `- What a \`Frame\` object costs: \`push\` spends **${objectNs.toFixed(1)} ns more per frame** than \`pushVisit\` at 256 B bodies`
+        : "- What a `Frame` object costs: lost in this run's noise at 256 B bodies (`push` measured faster than `pushVisit`",
       `  in 64 KiB chunks (${formatRate(main.push)} against ${formatRate(main.visit)} frames/s), and allocates about 110 bytes more`,
       "  per frame (the table under Allocation). `push` stays for ease; a hot loop that looks at each frame once",
       "  wants `pushVisit`.",

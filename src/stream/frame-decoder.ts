@@ -34,9 +34,12 @@
  *
  * Two ways out, one machine. `push` returns `Frame` objects; `pushVisit` calls a visitor with the same
  * fields and body view and builds no object, for servers that route millions of frames a second and
- * look at most of them only once. Both run the same loop: a frame wholly inside the chunk is checked in
- * one go (`#checkWholeHeader`), anything else goes through the straddle states above (`#gather`), which
- * leave a completed frame's location in `#done` for the caller to hand out in its own form.
+ * look at most of them only once. Both share everything but the few lines that hand a frame out: a
+ * frame wholly inside the chunk is checked in one go (`#checkWholeHeader`), anything else goes through
+ * the straddle states above (`#gather`), which leave a completed frame's location in `#done` for the
+ * caller to hand out in its own form. The two loops stay two on purpose: one loop calling either a
+ * user's visitor or an internal frame collector would make that call site polymorphic, and V8 would stop
+ * inlining the user's visitor into the hot loop.
  */
 import { EMPTY_BYTES, readU16, readU32 } from "../wire/bytes.js";
 import { frameAt, type Frame } from "../wire/decode.js";

@@ -113,6 +113,35 @@ export function encodeHeader(fields: HeaderFields): Uint8Array {
 }
 
 /**
+ * Checks every field of `frame` at once and returns its size (`frameSize(frame)`). Only when the
+ * one-shot check fails are the fields checked one by one, to word the error in the documented order.
+ * @throws RangeError if a field does not fit its wire width.
+ */
+function checkedFrameSize(frame: FrameInit): number {
+  const seq = frame.seq ?? 0;
+  const version = frame.version ?? PROTOCOL_VERSION;
+  const body = frame.body;
+  const extension = frame.extension;
+  // `== null`: a null extension was always taken as none (and now a null body is too).
+  const extensionLength = extension == null ? 0 : extension.byteLength;
+  const size = HEADER_SIZE + extensionLength + (body == null ? 0 : body.byteLength);
+  if (!(extensionLength <= MAX_U16 - HEADER_SIZE && size <= MAX_U32 && isU32(frame.op) && isU32(seq) && isU16(version))) {
+    frameSize(frame);
+    checkHeaderFields(frame);
+  }
+  return size;
+}
+
+/** Writes `frame`, whose fields {@link checkedFrameSize} has passed as `size` bytes, at `offset` of `target`. */
+function writeFrame(target: Uint8Array, offset: number, frame: FrameInit, size: number): void {
+  const extension = frame.extension;
+  const headerLength = extension == null ? HEADER_SIZE : HEADER_SIZE + extension.byteLength;
+  writeHeader(target, offset, size, headerLength, frame.version ?? PROTOCOL_VERSION, frame.op, frame.seq ?? 0);
+  if (headerLength > HEADER_SIZE) target.set(extension!, offset + HEADER_SIZE);
+  if (size > headerLength) target.set(frame.body!, offset + headerLength);
+}
+
+/**
  * Encodes one contiguous frame.
  * @returns a new array of `frameSize(frame)` bytes holding only this frame; body and extension are
  *   copied into it. Frames up to 8 KiB are views of a pooled 64 KiB slab shared with other results,
@@ -122,23 +151,9 @@ export function encodeHeader(fields: HeaderFields): Uint8Array {
  * @throws RangeError if a field does not fit its wire width.
  */
 export function encodeFrame(frame: FrameInit): Uint8Array {
-  const op = frame.op;
-  const seq = frame.seq ?? 0;
-  const version = frame.version ?? PROTOCOL_VERSION;
-  const body = frame.body;
-  const extension = frame.extension;
-  const bodyLength = body == null ? 0 : body.byteLength;
-  const extensionLength = extension == null ? 0 : extension.byteLength;
-  const headerLength = HEADER_SIZE + extensionLength;
-  const size = headerLength + bodyLength;
-  if (!(extensionLength <= MAX_U16 - HEADER_SIZE && size <= MAX_U32 && isU32(op) && isU32(seq) && isU16(version))) {
-    frameSize(frame);
-    checkHeaderFields(frame);
-  }
+  const size = checkedFrameSize(frame);
   const target = allocFromSlab(size);
-  writeHeader(target, 0, size, headerLength, version, op, seq);
-  if (extensionLength > 0) target.set(extension!, HEADER_SIZE);
-  if (bodyLength > 0) target.set(body!, headerLength);
+  writeFrame(target, 0, frame, size);
   return target;
 }
 
@@ -149,34 +164,10 @@ export function encodeFrame(frame: FrameInit): Uint8Array {
  *   wire width. Nothing is written when it throws.
  */
 export function encodeFrameInto(target: Uint8Array, offset: number, frame: FrameInit): number {
-  const op = frame.op;
-  const seq = frame.seq ?? 0;
-  const version = frame.version ?? PROTOCOL_VERSION;
-  const body = frame.body;
-  const extension = frame.extension;
-  // `== null`: a null extension was always taken as none (and now a null body is too).
-  const bodyLength = body == null ? 0 : body.byteLength;
-  const extensionLength = extension == null ? 0 : extension.byteLength;
-  const headerLength = HEADER_SIZE + extensionLength;
-  const size = headerLength + bodyLength;
-  if (
-    !(
-      extensionLength <= MAX_U16 - HEADER_SIZE &&
-      size <= MAX_U32 &&
-      isU32(op) &&
-      isU32(seq) &&
-      isU16(version) &&
-      isU32(offset) &&
-      offset + size <= target.byteLength
-    )
-  ) {
-    // Word the error, in the documented order.
-    frameSize(frame);
-    checkHeaderFields(frame);
+  const size = checkedFrameSize(frame);
+  if (!(isU32(offset) && offset + size <= target.byteLength)) {
     throw new RangeError(`a ${size}-byte frame does not fit at offset ${offset} of a ${target.byteLength}-byte buffer`);
   }
-  writeHeader(target, offset, size, headerLength, version, op, seq);
-  if (extensionLength > 0) target.set(extension!, offset + HEADER_SIZE);
-  if (bodyLength > 0) target.set(body!, offset + headerLength);
+  writeFrame(target, offset, frame, size);
   return size;
 }
