@@ -130,6 +130,11 @@ export class FrameDecoder {
   #visitorError: { cause: unknown } | null = null;
   /** True while `pushVisit` runs: a visitor calling back into the decoder is refused. */
   #visiting = false;
+  /**
+   * True when a call must be refused: failed, stopped by a visitor, ended, or inside a visitor. One flag
+   * for the check every push starts with (a 7-byte trickle pays it per 7 bytes); `#refuse` says why.
+   */
+  #blocked = false;
   /** A straddling frame just completed by `#gather`: its copy, where it starts there, its length. */
   #done: Uint8Array | null = null;
   #doneAt = 0;
@@ -245,7 +250,10 @@ export class FrameDecoder {
         }
       }
     } catch (error) {
-      if (error instanceof FrameError) this.#error = error;
+      if (error instanceof FrameError) {
+        this.#error = error;
+        this.#blocked = true;
+      }
       throw error;
     }
     this.#streamOffset = base + length;
@@ -277,10 +285,12 @@ export class FrameDecoder {
     let count = 0;
     let visiting = false;
     this.#visiting = true;
+    this.#blocked = true;
     try {
       if (this.#extendOnly(chunk, length)) {
         this.#streamOffset = base + length;
         this.#visiting = false;
+        this.#blocked = false;
         return 0;
       }
       let at = 0;
@@ -326,18 +336,26 @@ export class FrameDecoder {
       this.#visiting = false;
       if (visiting) this.#visitorError = { cause: error };
       else if (error instanceof FrameError) this.#error = error;
+      this.#blocked = this.#error !== null || this.#visitorError !== null || this.#ended;
       throw error;
     }
+    // Nothing permanent can have happened in a call that returns: a visitor's end() or push() threw.
     this.#visiting = false;
+    this.#blocked = false;
     this.#streamOffset = base + length;
     return count;
   }
 
   /** @throws the sticky failure, or Error after `end()`, after a visitor threw, or from inside a visitor. */
   #checkUsable(): void {
+    if (this.#blocked) this.#refuse();
+  }
+
+  /** Throws why calls are refused (see `#blocked`). */
+  #refuse(): never {
     if (this.#error !== null) throw this.#error;
     this.#checkNotStopped();
-    if (this.#ended) throw new Error("FrameDecoder: push() after end()");
+    throw new Error("FrameDecoder: push() after end()");
   }
 
   /** @throws Error after a visitor threw, or when called from inside a visitor. */
@@ -459,6 +477,7 @@ export class FrameDecoder {
     if (this.#error !== null) throw this.#error;
     this.#checkNotStopped();
     this.#ended = true;
+    this.#blocked = true;
     if (this.#state !== IDLE) {
       const total = this.#state === HEADER ? "" : ` of ${this.#packetLength} bytes`;
       this.#error = new FrameError("TRUNCATED", this.#frameStart, `stream ended ${this.bufferedBytes} bytes into a frame${total}`);
