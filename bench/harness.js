@@ -3,6 +3,7 @@
 // (the first case unless one is marked `reference: true`). Ratios from one run are what we report:
 // absolute numbers move with the machine, ratios measured side by side much less.
 import Benchmark from "benchmark";
+import { report } from "./report.js";
 
 /**
  * @typedef {object} Case
@@ -16,7 +17,7 @@ import Benchmark from "benchmark";
  * Runs one suite and returns its rows.
  * @param {string} title
  * @param {Case[]} cases
- * @param {{ unit?: string, maxTime?: number }} [options]
+ * @param {{ unit?: string, maxTime?: number, key?: string }} [options] `key` names the table for the README (default: the title)
  */
 export function runSuite(title, cases, options = {}) {
   const unit = options.unit ?? "ops";
@@ -31,7 +32,13 @@ export function runSuite(title, cases, options = {}) {
     const rate = b.hz * (cases[i].perOp ?? 1);
     return { name: cases[i].name, rate, rme: b.stats.rme, ratio: rate / refRate, error: b.error };
   });
-  printTable(title, unit, rows, cases[reference].name);
+  report(
+    options.key ?? title,
+    title,
+    ["case", `${unit}/s`, "±", `vs ${cases[reference].name}`],
+    rows.map((r) => (r.error ? [r.name, `error: ${r.error.message}`, "", ""] : [r.name, formatRate(r.rate), `${r.rme.toFixed(1)}%`, `${r.ratio.toFixed(2)}×`])),
+    rows,
+  );
   return rows;
 }
 
@@ -40,19 +47,6 @@ export function formatRate(n) {
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
   return n.toFixed(1);
-}
-
-function printTable(title, unit, rows, referenceName) {
-  console.log(`\n### ${title}\n`);
-  console.log(`| case | ${unit}/s | ± | vs ${referenceName} |`);
-  console.log("|---|---:|---:|---:|");
-  for (const r of rows) {
-    if (r.error) {
-      console.log(`| ${r.name} | error: ${r.error.message} | | |`);
-      continue;
-    }
-    console.log(`| ${r.name} | ${formatRate(r.rate)} | ${r.rme.toFixed(1)}% | ${r.ratio.toFixed(2)}× |`);
-  }
 }
 
 /** Consumes a value so the optimiser cannot drop the work that made it. */

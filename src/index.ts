@@ -20,7 +20,7 @@ export { decodeFrame, decodeFrames, type Frame, type DecodeFramesOptions, type D
 export { encodeHeader, encodeFrame, encodeFrameInto, frameSize, type HeaderFields, type FrameInit } from "./wire/encode.js";
 export { encodeBatch, splitBatch, type BatchFields } from "./wire/batch.js";
 export { nextSeq, MAX_SEQ } from "./wire/seq.js";
-export { FrameDecoder, type FrameDecoderOptions } from "./stream/frame-decoder.js";
+export { FrameDecoder, type FrameDecoderOptions, type FrameVisitor } from "./stream/frame-decoder.js";
 export { frameDecoderStream } from "./stream/web-stream.js";
 export { decodeStream } from "./stream/decode-stream.js";
 export * from "./bodies/index.js";

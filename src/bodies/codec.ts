@@ -10,8 +10,11 @@
  */
 import type { Frame } from "../wire/decode.js";
 import { BodyError } from "./errors.js";
-import { decodeProto, encodeProto } from "./proto.js";
-import { acceptsEmptyBody, bodySchemaOf, type BodyOp, type MessageOf } from "./schemas.js";
+import { acceptsEmptyBody, isBodyOp } from "./body-table.js";
+import { BODY_READERS } from "./fast-decode.js";
+import { encodeProto } from "./proto.js";
+import { BodyReader } from "./reader.js";
+import { bodySchemaOf, type BodyOp, type MessageOf } from "./schemas.js";
 
 /** A frame's body that is a protobuf message of op `O`. */
 export interface TypedBody<O extends BodyOp = BodyOp> {
@@ -76,7 +79,7 @@ class LazyBody {
  */
 export function decodeBody(frame: BodySource): Body {
   const op = frame.op;
-  if (bodySchemaOf(op) !== undefined) return new LazyBody(op as BodyOp, frame.body, frame.headerLength) as unknown as Body;
+  if (isBodyOp(op)) return new LazyBody(op, frame.body, frame.headerLength) as unknown as Body;
   return { opaque: true, op, body: frame.body, offset: frame.headerLength };
 }
 
@@ -88,12 +91,14 @@ export function decodeBody(frame: BodySource): Body {
  * @throws RangeError if `op` has no typed body (BATCH, application or reserved ops).
  */
 export function decodeMessage<O extends BodyOp>(op: O, body: Uint8Array, offset = 0): MessageOf<O> {
-  const schema = bodySchemaOf(op);
-  if (schema === undefined) throw new RangeError(`op ${op} has no typed body`);
-  if (body.byteLength === 0 && !acceptsEmptyBody(op)) {
+  // The op's hand-written reader, straight from the op table: no descriptor, no protobuf-es (see body-table.ts).
+  const read = BODY_READERS[op];
+  if (read === undefined) throw new RangeError(`op ${op} has no typed body`);
+  const length = body.byteLength;
+  if (length === 0 && !acceptsEmptyBody(op)) {
     throw new BodyError("EMPTY_BODY", op, offset, `op ${op} requires a body`);
   }
-  return decodeProto(schema, body, offset, op) as MessageOf<O>;
+  return read(new BodyReader(body, offset, op), length) as MessageOf<O>;
 }
 
 /**

@@ -3,7 +3,7 @@
  *
  * - `decodeBody(frame)` wraps a frame's body lazily; `message` decodes on first access.
  * - `encodeBody(op, message)`, `bodyFrame`, `encodeBodyFrame` build bodies and whole frames.
- * - `encodeProto`/`decodeProto` work on one message of any schema (fast for MessagePacket, Ack, SyncKey).
+ * - `encodeProto`/`decodeProto` work on one message of any schema (fast for every body message and SyncKey).
  * - SyncKey helpers and `newClientMsgId()`.
  * - The generated message types and schemas (`create(MessagePacketSchema, {...})`).
  *

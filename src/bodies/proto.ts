@@ -1,38 +1,50 @@
 /**
- * Encoding and decoding one protobuf message, fast where it matters: MessagePacket, Ack and SyncKey go
- * through the hand-written reader and writer (fast-decode.ts, fast-encode.ts); every other message
- * through protobuf-es, behind the validator (validate.ts). Both paths give the same values, the same
- * bytes and the same errors; protobuf-es remains the schema, the types and the reference.
+ * Encoding and decoding one protobuf message: every body message (and SyncKey) goes through the
+ * hand-written reader and writer (fast-decode.ts, fast-encode.ts); any other schema through
+ * protobuf-es, behind the validator (validate.ts). Both paths give the same values, the same bytes and
+ * the same errors; protobuf-es remains the schema, the types and the reference, and encodes the values
+ * the fast writers leave to it (see `Bail`).
  */
 import { fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import { BodyError } from "./errors.js";
-import { Bail, writeAck, writeMessagePacket, writeSyncKey } from "./fast-encode.js";
-import { readAck, readMessagePacket, readSyncKey } from "./fast-decode.js";
+import { BODY_OPS, bodyTypeNameOf } from "./body-table.js";
+import { BODY_READERS, readSyncKey, type FastRead } from "./fast-decode.js";
+import { Bail, BODY_WRITERS, writeSyncKey, type FastWrite } from "./fast-encode.js";
 import { BodyReader } from "./reader.js";
 import { checkMessage } from "./validate.js";
 import { BodyWriter } from "./writer.js";
 
-type FastRead = (r: BodyReader, end: number) => unknown;
-type FastWrite = (w: BodyWriter, m: never) => void;
+/** A message with a fast path: its reader and writer. */
+interface FastCodec {
+  readonly read: FastRead;
+  readonly write: FastWrite;
+}
 
-const FAST_READ: ReadonlyMap<string, FastRead> = new Map<string, FastRead>([
-  ["syncwire.v1.MessagePacket", readMessagePacket],
-  ["syncwire.v1.Ack", readAck],
-  ["syncwire.v1.SyncKey", readSyncKey],
+/** Every message with a fast path, by type name: the body messages and SyncKey (which users encode alone). */
+const FAST_BY_TYPE_NAME: ReadonlyMap<string, FastCodec> = new Map<string, FastCodec>([
+  ...BODY_OPS.map((op): [string, FastCodec] => [bodyTypeNameOf(op)!, { read: BODY_READERS[op]!, write: BODY_WRITERS[op]! }]),
+  ["syncwire.v1.SyncKey", { read: readSyncKey, write: writeSyncKey }],
 ]);
 
-const FAST_WRITE: ReadonlyMap<string, FastWrite> = new Map<string, FastWrite>([
-  ["syncwire.v1.MessagePacket", writeMessagePacket],
-  ["syncwire.v1.Ack", writeAck],
-  ["syncwire.v1.SyncKey", writeSyncKey],
-]);
+/** The last schema looked up and its entry: callers decode runs of one type, and this skips the map. */
+let lastSchema: DescMessage | undefined;
+let lastFast: FastCodec | undefined;
+
+/** The hand-written reader and writer for `schema`, if it has them. */
+function fastOf(schema: DescMessage): FastCodec | undefined {
+  if (schema === lastSchema) return lastFast;
+  const fast = FAST_BY_TYPE_NAME.get(schema.typeName);
+  lastSchema = schema;
+  lastFast = fast;
+  return fast;
+}
 
 /** The shared scratch writer (see writer.ts for why sharing is safe). */
 const WRITER = new BodyWriter();
 
 /** True if `schema` has a hand-written fast path. Never throws. */
 export function hasFastPath(schema: DescMessage): boolean {
-  return FAST_READ.has(schema.typeName);
+  return fastOf(schema) !== undefined;
 }
 
 /**
@@ -52,10 +64,10 @@ export function checkMessageType(schema: DescMessage, message: unknown): void {
  * @returns false if the fast path declined (what was written since `begin()` is then dropped).
  */
 export function writeFast(schema: DescMessage, message: MessageShape<DescMessage>): boolean {
-  const write = FAST_WRITE.get(schema.typeName);
-  if (write === undefined) return false;
+  const fast = fastOf(schema);
+  if (fast === undefined) return false;
   try {
-    write(WRITER, message as never);
+    fast.write(WRITER, message as never);
     return true;
   } catch (error) {
     WRITER.abandon();
@@ -70,8 +82,8 @@ export function scratchWriter(): BodyWriter {
 }
 
 /**
- * Encodes one message: the fast path for MessagePacket, Ack and SyncKey, protobuf-es `toBinary` for the
- * rest (and for values the fast path leaves to protobuf-es). Byte-for-byte equal to `toBinary`.
+ * Encodes one message: the fast path for every body message and SyncKey, protobuf-es `toBinary` for
+ * other schemas (and for values the fast path leaves to protobuf-es). Byte-for-byte equal to `toBinary`.
  * @returns a new array holding only this encoding (bytes fields are copied in). For the fast-path
  *   messages it is a view of a pooled 64 KiB slab shared with other results, as with Node's
  *   `Buffer.allocUnsafe`: the bytes are yours, the `.buffer` is not (never transfer it).
@@ -101,8 +113,8 @@ export function encodeProto<Desc extends DescMessage>(schema: Desc, message: Mes
  */
 export function decodeProto<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array, offset = 0, op = 0): MessageShape<Desc> {
   const reader = new BodyReader(bytes, offset, op);
-  const read = FAST_READ.get(schema.typeName);
-  if (read !== undefined) return read(reader, bytes.byteLength) as MessageShape<Desc>;
+  const fast = fastOf(schema);
+  if (fast !== undefined) return fast.read(reader, bytes.byteLength) as MessageShape<Desc>;
   checkMessage(reader, schema, bytes.byteLength);
   try {
     return fromBinary(schema, bytes);

@@ -31,8 +31,17 @@
  *
  * Errors are sticky: after a `FrameError` the stream is out of sync, and every later `push` or `end`
  * throws the same error. Resynchronising silently would turn garbage into frames.
+ *
+ * Two ways out, one machine. `push` returns `Frame` objects; `pushVisit` calls a visitor with the same
+ * fields and body view and builds no object, for servers that route millions of frames a second and
+ * look at most of them only once. Both share everything but the few lines that hand a frame out: a
+ * frame wholly inside the chunk is checked in one go (`#checkWholeHeader`), anything else goes through
+ * the straddle states above (`#gather`), which leave a completed frame's location in `#done` for the
+ * caller to hand out in its own form. The two loops stay two on purpose: one loop calling either a
+ * user's visitor or an internal frame collector would make that call site polymorphic, and V8 would stop
+ * inlining the user's visitor into the hot loop.
  */
-import { readU32 } from "../wire/bytes.js";
+import { EMPTY_BYTES, readU16, readU32 } from "../wire/bytes.js";
 import { frameAt, type Frame } from "../wire/decode.js";
 import { FrameError } from "../wire/errors.js";
 import { checkHeaderPrefix, HEADER_SIZE, resolveDecodeOptions, type DecodeLimits, type DecodeOptions } from "../wire/header.js";
@@ -52,6 +61,21 @@ const IDLE = 0;
 const HEADER = 1;
 const SMALL = 2;
 const LARGE = 3;
+
+/** `#onlyVersion` when every version is accepted, and when a list of several is. */
+const ANY_VERSION = -1;
+const SOME_VERSIONS = -2;
+
+/**
+ * What {@link FrameDecoder.pushVisit} calls for every completed frame.
+ * @param op the header's op (u32).
+ * @param seq the header's seq (u32).
+ * @param body bytes headerLength…packetLength: a view, not a copy (of the pushed chunk, or of the one
+ *   copy of a frame that straddled chunks).
+ * @param version the header's version (u16).
+ * @param extension header bytes 16…headerLength: a view; the shared empty array when there are none.
+ */
+export type FrameVisitor = (op: number, seq: number, body: Uint8Array, version: number, extension: Uint8Array) => void;
 
 /** Below this many bytes a plain loop beats `set(subarray(...))`, which allocates a view per call. */
 const SMALL_COPY = 64;
@@ -102,6 +126,22 @@ export class FrameDecoder {
   #slabUsed = 0;
   #copiedBytes = 0;
   #error: FrameError | null = null;
+  /** Set when a `pushVisit` visitor threw: the decoder lost its place in that chunk. */
+  #visitorError: { cause: unknown } | null = null;
+  /** True while `pushVisit` runs: a visitor calling back into the decoder is refused. */
+  #visiting = false;
+  /**
+   * True when a call must be refused: failed, stopped by a visitor, ended, or inside a visitor. One flag
+   * for the check every push starts with (a 7-byte trickle pays it per 7 bytes); `#refuse` says why.
+   */
+  #blocked = false;
+  /** A straddling frame just completed by `#gather`: its copy, where it starts there, its length. */
+  #done: Uint8Array | null = null;
+  #doneAt = 0;
+  #doneLength = 0;
+  /** The limits unpacked for the whole-frame check: maxFrameSize, and the one accepted version, or ANY_VERSION / SOME_VERSIONS. */
+  readonly #maxFrameSize: number;
+  readonly #onlyVersion: number;
   #ended = false;
 
   /**
@@ -110,7 +150,11 @@ export class FrameDecoder {
    * @throws RangeError for invalid options.
    */
   constructor(options?: FrameDecoderOptions) {
-    this.#limits = resolveDecodeOptions(options);
+    const limits = resolveDecodeOptions(options);
+    this.#limits = limits;
+    this.#maxFrameSize = limits.maxFrameSize;
+    const versions = limits.versions;
+    this.#onlyVersion = versions === null ? ANY_VERSION : versions.length === 1 ? versions[0]! : SOME_VERSIONS;
     const poolSize = options?.poolSize ?? DEFAULT_POOL_SIZE;
     if (!Number.isInteger(poolSize) || poolSize < 0 || poolSize > 1 << 30) {
       throw new RangeError(`poolSize must be an integer from 0 to 2^30, got ${poolSize}`);
@@ -154,6 +198,10 @@ export class FrameDecoder {
   /**
    * Feeds the next chunk of the stream.
    *
+   * For a hot loop that does not need a `Frame` object per frame, {@link pushVisit} decodes the same
+   * way (same limits, same errors at the same offsets, the same views and copies) and hands each
+   * frame's fields to a callback instead.
+   *
    * @param chunk the next bytes; aliased by the frames returned now or later, so do not reuse it.
    * @param out optional array the completed frames are appended to (and which is returned). Pass one to
    *   keep the frames completed before an error in the same chunk.
@@ -163,104 +211,49 @@ export class FrameDecoder {
    * @throws FrameError for a bad header (offsets count from the start of the stream), or
    *   FRAME_TOO_LARGE if memory for a frame within the limits cannot be had; the decoder then stays
    *   failed and throws the same error on every later call.
-   * @throws Error if called after `end()`.
+   * @throws Error if called after `end()`, or after a visitor passed to `pushVisit` threw.
    */
   push(chunk: Uint8Array, out?: Frame[]): Frame[] {
-    if (this.#error !== null) throw this.#error;
-    if (this.#ended) throw new Error("FrameDecoder: push() after end()");
+    this.#checkUsable();
     let frames = out ?? (NO_FRAMES as Frame[]);
     // `length`, not `byteLength`: the same for a Uint8Array, and measurably cheaper on a Buffer.
     const length = chunk.length;
     const base = this.#streamOffset;
     try {
-      // Small chunks in the middle of a straddling frame (a slow link, a 7-byte trickle) only extend it.
-      if (this.#state === SMALL && length < this.#packetLength - this.#regionFill) {
-        this.#appendSmall(chunk, 0, length, true);
-        this.#streamOffset = base + length;
-        return frames;
-      }
-      if (this.#state === LARGE && length < this.#packetLength - this.#piecesBytes) {
-        this.#pieces.push(chunk);
-        this.#piecesBytes += length;
+      if (this.#extendOnly(chunk, length)) {
         this.#streamOffset = base + length;
         return frames;
       }
       let at = 0;
-      // Prototype getters: read once per chunk, and only when a frame inside it needs them.
-      let buffer: ArrayBufferLike | null = null;
-      let byteOffset = 0;
       while (at < length) {
-        const state = this.#state;
-        if (state === IDLE) {
-          const left = length - at;
-          checkHeaderPrefix(chunk, at, left < HEADER_SIZE ? left : HEADER_SIZE, this.#limits, base);
-          if (left >= HEADER_SIZE) {
-            const packetLength = readU32(chunk, at);
-            if (packetLength <= left) {
-              // The hot path: the whole frame is in this chunk. Hand out views.
-              if (frames === NO_FRAMES) frames = [];
-              if (buffer === null) {
-                buffer = chunk.buffer;
-                byteOffset = chunk.byteOffset;
-              }
-              frames.push(frameAt(chunk, buffer, byteOffset, at, packetLength));
-              at += packetLength;
-              continue;
-            }
+        if (this.#state === IDLE && length - at >= HEADER_SIZE) {
+          // The hot path: whole frames inside this chunk, handed out as views. `buffer` and
+          // `byteOffset` are prototype getters: read once here, not per frame.
+          const buffer = chunk.buffer;
+          const byteOffset = chunk.byteOffset;
+          for (let left = length - at; left >= HEADER_SIZE; left = length - at) {
+            const packetLength = this.#checkWholeHeader(chunk, at, base);
+            if (packetLength > left) break;
+            if (frames === NO_FRAMES) frames = [];
+            frames.push(frameAt(chunk, buffer, byteOffset, at, packetLength));
+            at += packetLength;
           }
-          // The frame straddles: gather it.
-          this.#frameStart = base + at;
-          if (left >= 4 && this.#startFrame(readU32(chunk, at), left)) {
-            // The bytes at hand were just checked in place: no second check from the region.
-            if (this.#state === SMALL) this.#appendSmall(chunk, at, left, false);
-            else {
-              this.#pieces.push(at === 0 ? chunk : chunk.subarray(at));
-              this.#piecesBytes = left;
-            }
-          } else {
-            copyBytes(this.#scratch, 0, chunk, at, left);
-            this.#copiedBytes += left;
-            this.#scratchFill = left;
-            this.#state = HEADER;
-          }
-          at = length;
-        } else if (state === HEADER) {
-          const fill = this.#scratchFill;
-          // Gather the 4 length bytes first: a small frame then moves to its region at once, and only
-          // a large frame's header waits here whole.
-          const take = Math.min((fill < 4 ? 4 : HEADER_SIZE) - fill, length - at);
-          copyBytes(this.#scratch, fill, chunk, at, take);
-          this.#copiedBytes += take;
-          this.#scratchFill = fill + take;
-          at += take;
-          checkHeaderPrefix(this.#scratch, 0, this.#scratchFill, this.#limits, this.#frameStart);
-          if (this.#scratchFill >= 4 && this.#startFrame(readU32(this.#scratch, 0), this.#scratchFill)) {
-            const gathered = this.#scratchFill;
-            this.#scratchFill = 0;
-            if (this.#state === SMALL) this.#appendSmall(this.#scratch, 0, gathered, false);
-            else {
-              // The scratch becomes the frame's first piece; the next header gets a new one.
-              this.#pieces.push(this.#scratch);
-              this.#piecesBytes = HEADER_SIZE;
-              this.#scratch = new Uint8Array(HEADER_SIZE);
-            }
-            frames = this.#completeIfWhole(frames);
-          }
-        } else if (state === SMALL) {
-          const take = Math.min(this.#packetLength - this.#regionFill, length - at);
-          this.#appendSmall(chunk, at, take, true);
-          at += take;
-          frames = this.#completeIfWhole(frames);
-        } else {
-          const take = Math.min(this.#packetLength - this.#piecesBytes, length - at);
-          this.#pieces.push(at === 0 && take === length ? chunk : chunk.subarray(at, at + take));
-          this.#piecesBytes += take;
-          at += take;
-          frames = this.#completeIfWhole(frames);
+          if (at === length) break;
+        }
+        // A frame that straddles chunks: start it, or continue it.
+        at = this.#gather(chunk, at, length, base);
+        const done = this.#done;
+        if (done !== null) {
+          this.#done = null;
+          if (frames === NO_FRAMES) frames = [];
+          frames.push(frameAt(done, done.buffer, done.byteOffset, this.#doneAt, this.#doneLength));
         }
       }
     } catch (error) {
-      if (error instanceof FrameError) this.#error = error;
+      if (error instanceof FrameError) {
+        this.#error = error;
+        this.#blocked = true;
+      }
       throw error;
     }
     this.#streamOffset = base + length;
@@ -268,13 +261,223 @@ export class FrameDecoder {
   }
 
   /**
+   * Feeds the next chunk of the stream and calls `visit` for every frame it completes, in order,
+   * instead of building `Frame` objects: the form for a server's hot loop. Equal to {@link push} in
+   * everything else — the same limits, the same `FrameError`s at the same offsets (after the frames
+   * before the bad one were visited), bodies that are views of `chunk` when the frame lies inside it and
+   * of one copy when it straddles chunks, the same sticky failure.
+   *
+   * @param chunk the next bytes; aliased by the bodies handed out now or later, so do not reuse it.
+   * @param visit called as `visit(op, seq, body, version, extension)` for each completed frame: `body`
+   *   and `extension` are views (no copy) that stay valid after the call; `extension` is the shared
+   *   empty array when headerLength is 16. A visitor that calls back into this decoder gets an Error
+   *   (and stops the decoder, as any exception from it does).
+   * @returns the number of frames visited.
+   * @throws FrameError as {@link push}; the decoder then stays failed.
+   * @throws whatever `visit` throws: the rest of the chunk is then unread, so the decoder stops, and
+   *   every later call throws an Error whose `cause` is that exception.
+   * @throws Error if called after `end()`.
+   */
+  pushVisit(chunk: Uint8Array, visit: FrameVisitor): number {
+    this.#checkUsable();
+    const length = chunk.length;
+    const base = this.#streamOffset;
+    let count = 0;
+    let visiting = false;
+    this.#visiting = true;
+    this.#blocked = true;
+    try {
+      if (this.#extendOnly(chunk, length)) {
+        this.#streamOffset = base + length;
+        this.#visiting = false;
+        this.#blocked = false;
+        return 0;
+      }
+      let at = 0;
+      while (at < length) {
+        if (this.#state === IDLE && length - at >= HEADER_SIZE) {
+          const buffer = chunk.buffer;
+          const byteOffset = chunk.byteOffset;
+          for (let left = length - at; left >= HEADER_SIZE; left = length - at) {
+            const packetLength = this.#checkWholeHeader(chunk, at, base);
+            if (packetLength > left) break;
+            const headerLength = readU16(chunk, at + 4);
+            const start = byteOffset + at;
+            const extension = headerLength === HEADER_SIZE ? EMPTY_BYTES : new Uint8Array(buffer, start + HEADER_SIZE, headerLength - HEADER_SIZE);
+            const body = new Uint8Array(buffer, start + headerLength, packetLength - headerLength);
+            const op = readU32(chunk, at + 8);
+            const seq = readU32(chunk, at + 12);
+            const version = readU16(chunk, at + 6);
+            at += packetLength;
+            count++;
+            visiting = true;
+            visit(op, seq, body, version, extension);
+            visiting = false;
+          }
+          if (at === length) break;
+        }
+        at = this.#gather(chunk, at, length, base);
+        const done = this.#done;
+        if (done !== null) {
+          this.#done = null;
+          const from = this.#doneAt;
+          const packetLength = this.#doneLength;
+          const headerLength = readU16(done, from + 4);
+          const own = done.buffer;
+          const extension = headerLength === HEADER_SIZE ? EMPTY_BYTES : new Uint8Array(own, from + HEADER_SIZE, headerLength - HEADER_SIZE);
+          const body = new Uint8Array(own, from + headerLength, packetLength - headerLength);
+          count++;
+          visiting = true;
+          visit(readU32(done, from + 8), readU32(done, from + 12), body, readU16(done, from + 6), extension);
+          visiting = false;
+        }
+      }
+    } catch (error) {
+      this.#visiting = false;
+      if (visiting) this.#visitorError = { cause: error };
+      else if (error instanceof FrameError) this.#error = error;
+      this.#blocked = this.#error !== null || this.#visitorError !== null || this.#ended;
+      throw error;
+    }
+    // Nothing permanent can have happened in a call that returns: a visitor's end() or push() threw.
+    this.#visiting = false;
+    this.#blocked = false;
+    this.#streamOffset = base + length;
+    return count;
+  }
+
+  /** @throws the sticky failure, or Error after `end()`, after a visitor threw, or from inside a visitor. */
+  #checkUsable(): void {
+    if (this.#blocked) this.#refuse();
+  }
+
+  /** Throws why calls are refused (see `#blocked`). */
+  #refuse(): never {
+    if (this.#error !== null) throw this.#error;
+    this.#checkNotStopped();
+    throw new Error("FrameDecoder: push() after end()");
+  }
+
+  /** @throws Error after a visitor threw, or when called from inside a visitor. */
+  #checkNotStopped(): void {
+    if (this.#visitorError !== null) throw new Error("FrameDecoder: stopped after a frame visitor threw", this.#visitorError);
+    if (this.#visiting) throw new Error("FrameDecoder: called from inside its own frame visitor");
+  }
+
+  /**
+   * Small chunks in the middle of a straddling frame (a slow link, a 7-byte trickle) only extend it.
+   * @returns true if the whole chunk was taken that way.
+   */
+  #extendOnly(chunk: Uint8Array, length: number): boolean {
+    const state = this.#state;
+    if (state === SMALL && length < this.#packetLength - this.#regionFill) {
+      this.#appendSmall(chunk, 0, length, true);
+      return true;
+    }
+    if (state === LARGE && length < this.#packetLength - this.#piecesBytes) {
+      this.#pieces.push(chunk);
+      this.#piecesBytes += length;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Checks the whole 16-byte header at `at` in one go (the caller has 16 bytes there).
+   * @returns its packetLength (the frame may or may not be wholly in the chunk).
+   * @throws FrameError for a bad field, exactly as {@link checkHeaderPrefix} reports it.
+   */
+  #checkWholeHeader(chunk: Uint8Array, at: number, base: number): number {
+    const packetLength = readU32(chunk, at);
+    const headerLength = readU16(chunk, at + 4);
+    const only = this.#onlyVersion;
+    if (
+      packetLength < HEADER_SIZE ||
+      packetLength > this.#maxFrameSize ||
+      headerLength < HEADER_SIZE ||
+      headerLength > packetLength ||
+      (only >= 0 ? readU16(chunk, at + 6) !== only : only === SOME_VERSIONS && !this.#limits.versions!.includes(readU16(chunk, at + 6)))
+    ) {
+      // The one place that words the error: it throws here.
+      checkHeaderPrefix(chunk, at, HEADER_SIZE, this.#limits, base);
+    }
+    return packetLength;
+  }
+
+  /**
+   * Takes bytes of `chunk` from `at` for a frame that straddles chunks: starts one (from IDLE) or
+   * continues the one being gathered. When that frame completes, `#done`, `#doneAt` and `#doneLength`
+   * say where its copy lies.
+   * @returns where the next unread byte of `chunk` is.
+   */
+  #gather(chunk: Uint8Array, at: number, length: number, base: number): number {
+    const state = this.#state;
+    if (state === IDLE) {
+      const left = length - at;
+      checkHeaderPrefix(chunk, at, left < HEADER_SIZE ? left : HEADER_SIZE, this.#limits, base);
+      this.#frameStart = base + at;
+      if (left >= 4 && this.#startFrame(readU32(chunk, at), left)) {
+        // The bytes at hand were just checked in place: no second check from the region.
+        if (this.#state === SMALL) this.#appendSmall(chunk, at, left, false);
+        else {
+          this.#pieces.push(at === 0 ? chunk : chunk.subarray(at));
+          this.#piecesBytes = left;
+        }
+      } else {
+        copyBytes(this.#scratch, 0, chunk, at, left);
+        this.#copiedBytes += left;
+        this.#scratchFill = left;
+        this.#state = HEADER;
+      }
+      return length;
+    }
+    if (state === HEADER) {
+      const fill = this.#scratchFill;
+      // Gather the 4 length bytes first: a small frame then moves to its region at once, and only
+      // a large frame's header waits here whole.
+      const take = Math.min((fill < 4 ? 4 : HEADER_SIZE) - fill, length - at);
+      copyBytes(this.#scratch, fill, chunk, at, take);
+      this.#copiedBytes += take;
+      this.#scratchFill = fill + take;
+      checkHeaderPrefix(this.#scratch, 0, this.#scratchFill, this.#limits, this.#frameStart);
+      if (this.#scratchFill >= 4 && this.#startFrame(readU32(this.#scratch, 0), this.#scratchFill)) {
+        const gathered = this.#scratchFill;
+        this.#scratchFill = 0;
+        if (this.#state === SMALL) this.#appendSmall(this.#scratch, 0, gathered, false);
+        else {
+          // The scratch becomes the frame's first piece; the next header gets a new one.
+          this.#pieces.push(this.#scratch);
+          this.#piecesBytes = HEADER_SIZE;
+          this.#scratch = new Uint8Array(HEADER_SIZE);
+        }
+        this.#completeIfWhole();
+      }
+      return at + take;
+    }
+    if (state === SMALL) {
+      const take = Math.min(this.#packetLength - this.#regionFill, length - at);
+      this.#appendSmall(chunk, at, take, true);
+      this.#completeIfWhole();
+      return at + take;
+    }
+    const take = Math.min(this.#packetLength - this.#piecesBytes, length - at);
+    this.#pieces.push(at === 0 && take === length ? chunk : chunk.subarray(at, at + take));
+    this.#piecesBytes += take;
+    this.#completeIfWhole();
+    return at + take;
+  }
+
+  /**
    * Declares the end of the stream.
    * @throws FrameError TRUNCATED (at the partial frame's stream offset) if part of a frame is held, or the
    *   error the decoder already failed with.
+   * @throws Error after a `pushVisit` visitor threw, or when called from inside one.
    */
   end(): void {
     if (this.#error !== null) throw this.#error;
+    this.#checkNotStopped();
     this.#ended = true;
+    this.#blocked = true;
     if (this.#state !== IDLE) {
       const total = this.#state === HEADER ? "" : ` of ${this.#packetLength} bytes`;
       this.#error = new FrameError("TRUNCATED", this.#frameStart, `stream ended ${this.bufferedBytes} bytes into a frame${total}`);
@@ -318,16 +521,19 @@ export class FrameDecoder {
     checkHeaderPrefix(this.#slabBytes, at, filled < HEADER_SIZE ? filled : HEADER_SIZE, this.#limits, this.#frameStart - at);
   }
 
-  /** Emits the frame being gathered if all its bytes are in. */
-  #completeIfWhole(frames: Frame[]): Frame[] {
+  /**
+   * Hands the frame being gathered to `#done` if all its bytes are in: a view of the slab (small
+   * frames) or of the frame's own buffer (large ones), whose region starts at `#doneAt`.
+   */
+  #completeIfWhole(): void {
     const packetLength = this.#packetLength;
-    let frame: Frame;
     if (this.#state === SMALL) {
-      if (this.#regionFill < packetLength) return frames;
-      frame = frameAt(this.#slabBytes, this.#slab, 0, this.#regionOffset, packetLength);
+      if (this.#regionFill < packetLength) return;
+      this.#done = this.#slabBytes;
+      this.#doneAt = this.#regionOffset;
       this.#regionFill = 0;
     } else {
-      if (this.#piecesBytes < packetLength) return frames;
+      if (this.#piecesBytes < packetLength) return;
       let own: ArrayBuffer;
       try {
         own = new ArrayBuffer(packetLength);
@@ -343,12 +549,11 @@ export class FrameDecoder {
       this.#copiedBytes += packetLength;
       this.#pieces = [];
       this.#piecesBytes = 0;
-      frame = frameAt(whole, own, 0, 0, packetLength);
+      this.#done = whole;
+      this.#doneAt = 0;
     }
+    this.#doneLength = packetLength;
     this.#state = IDLE;
-    const out = frames === NO_FRAMES ? [] : frames;
-    out.push(frame);
-    return out;
   }
 
   /** Takes a fresh region of exactly `length` bytes: a never-reused piece of the current slab. */

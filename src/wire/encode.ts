@@ -5,8 +5,14 @@
  * Encoders write headerLength 16 (more only when an `extension` is given) and version 1 unless told
  * otherwise. They check every field against its wire width and throw `RangeError`/`TypeError` for
  * values that cannot be encoded: bad values here are the caller's bug, not the peer's.
+ *
+ * Speed: each encoder first checks all fields at once with integer tricks (`(v >>> 0) === v` is true
+ * exactly for the integers 0…2^32 − 1) and, only when that fails, runs the field-by-field checks that
+ * word the error. `encodeFrame` draws frames up to 8 KiB from a shared slab (slab.ts) instead of
+ * allocating an ArrayBuffer per frame.
  */
 import { HEADER_SIZE, PROTOCOL_VERSION, writeHeader } from "./header.js";
+import { allocFromSlab } from "./slab.js";
 
 /** Header fields for {@link encodeHeader}: the body travels separately. */
 export interface HeaderFields {
@@ -36,7 +42,6 @@ export interface FrameInit {
 
 const MAX_U32 = 0xffff_ffff;
 const MAX_U16 = 0xffff;
-const EMPTY = new Uint8Array(0);
 
 /**
  * Checks that `value` is an integer from 0 to `max` (a wire field's width). Internal to the encoders.
@@ -77,28 +82,78 @@ export function frameSize(frame: FrameInit): number {
   return size;
 }
 
+/** True if `v` is a number that is an integer from 0 to 2^32 − 1. */
+function isU32(v: unknown): v is number {
+  return typeof v === "number" && v >>> 0 === v;
+}
+
+/** True if `v` is a number that is an integer from 0 to 65535. */
+function isU16(v: unknown): v is number {
+  return typeof v === "number" && (v & 0xffff) === v;
+}
+
 /**
  * Encodes the 16 header bytes alone for a body of `bodyLength` bytes that the caller writes next.
- * @returns a fresh 16-byte array.
+ * @returns a fresh 16-byte array (its own small buffer: header arrays are cheap to allocate).
  * @throws RangeError if a field does not fit its wire width.
  */
 export function encodeHeader(fields: HeaderFields): Uint8Array {
   const bodyLength = fields.bodyLength ?? 0;
-  checkUint("bodyLength", bodyLength, MAX_U32 - HEADER_SIZE);
-  const { op, seq, version } = checkHeaderFields(fields);
+  const op = fields.op;
+  const seq = fields.seq ?? 0;
+  const version = fields.version ?? PROTOCOL_VERSION;
+  if (!(isU32(bodyLength) && bodyLength <= MAX_U32 - HEADER_SIZE && isU32(op) && isU32(seq) && isU16(version))) {
+    // Word the error, field by field, in the documented order.
+    checkUint("bodyLength", bodyLength, MAX_U32 - HEADER_SIZE);
+    checkHeaderFields(fields);
+  }
   const header = new Uint8Array(HEADER_SIZE);
   writeHeader(header, 0, HEADER_SIZE + bodyLength, HEADER_SIZE, version, op, seq);
   return header;
 }
 
 /**
+ * Checks every field of `frame` at once and returns its size (`frameSize(frame)`). Only when the
+ * one-shot check fails are the fields checked one by one, to word the error in the documented order.
+ * @throws RangeError if a field does not fit its wire width.
+ */
+function checkedFrameSize(frame: FrameInit): number {
+  const seq = frame.seq ?? 0;
+  const version = frame.version ?? PROTOCOL_VERSION;
+  const body = frame.body;
+  const extension = frame.extension;
+  // `== null`: a null extension was always taken as none (and now a null body is too).
+  const extensionLength = extension == null ? 0 : extension.byteLength;
+  const size = HEADER_SIZE + extensionLength + (body == null ? 0 : body.byteLength);
+  if (!(extensionLength <= MAX_U16 - HEADER_SIZE && size <= MAX_U32 && isU32(frame.op) && isU32(seq) && isU16(version))) {
+    frameSize(frame);
+    checkHeaderFields(frame);
+  }
+  return size;
+}
+
+/** Writes `frame`, whose fields {@link checkedFrameSize} has passed as `size` bytes, at `offset` of `target`. */
+function writeFrame(target: Uint8Array, offset: number, frame: FrameInit, size: number): void {
+  const extension = frame.extension;
+  const headerLength = extension == null ? HEADER_SIZE : HEADER_SIZE + extension.byteLength;
+  writeHeader(target, offset, size, headerLength, frame.version ?? PROTOCOL_VERSION, frame.op, frame.seq ?? 0);
+  if (headerLength > HEADER_SIZE) target.set(extension!, offset + HEADER_SIZE);
+  if (size > headerLength) target.set(frame.body!, offset + headerLength);
+}
+
+/**
  * Encodes one contiguous frame.
- * @returns a fresh array of `frameSize(frame)` bytes; body and extension are copied into it.
+ * @returns a new array of `frameSize(frame)` bytes holding only this frame; body and extension are
+ *   copied into it. Frames up to 8 KiB are views of a pooled 64 KiB slab shared with other results,
+ *   as with Node's `Buffer.allocUnsafe`: the bytes are yours, the `.buffer` is not (never transfer it;
+ *   use `byteOffset` when viewing it; `slice()` a result that must stand alone). Larger frames get an
+ *   ArrayBuffer of their own.
  * @throws RangeError if a field does not fit its wire width.
  */
 export function encodeFrame(frame: FrameInit): Uint8Array {
-  const target = new Uint8Array(frameSize(frame));
-  encodeFrameInto(target, 0, frame);
+  const size = checkedFrameSize(frame);
+  const target = allocFromSlab(size);
+  writeFrame(target, 0, frame, size);
   return target;
 }
 
@@ -109,16 +164,10 @@ export function encodeFrame(frame: FrameInit): Uint8Array {
  *   wire width. Nothing is written when it throws.
  */
 export function encodeFrameInto(target: Uint8Array, offset: number, frame: FrameInit): number {
-  const size = frameSize(frame);
-  const { op, seq, version } = checkHeaderFields(frame);
-  if (!Number.isInteger(offset) || offset < 0 || offset + size > target.byteLength) {
+  const size = checkedFrameSize(frame);
+  if (!(isU32(offset) && offset + size <= target.byteLength)) {
     throw new RangeError(`a ${size}-byte frame does not fit at offset ${offset} of a ${target.byteLength}-byte buffer`);
   }
-  const extension = frame.extension ?? EMPTY;
-  const headerLength = HEADER_SIZE + extension.byteLength;
-  writeHeader(target, offset, size, headerLength, version, op, seq);
-  if (extension.byteLength > 0) target.set(extension, offset + HEADER_SIZE);
-  const body = frame.body;
-  if (body !== undefined && body.byteLength > 0) target.set(body, offset + headerLength);
+  writeFrame(target, offset, frame, size);
   return size;
 }
