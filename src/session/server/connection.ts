@@ -27,8 +27,12 @@
  * - on a short link every request is a barrier, so the replies leave in request order (§11.9).
  *
  * Requests (SEND, SYNC, SYNC_COMMIT, CHUNK, and anything held before WELCOME) count as in flight from
- * arrival until answered or dropped; one more than `maxInFlight` closes the link with RATE_LIMITED. That
- * also bounds the frames (and the receive buffers they are views of) held in the queue.
+ * arrival until answered or dropped. A client cannot know whether a request it retransmits was lost or
+ * is only slow, so a retransmission of a request still waiting here (a SEND with the same client id, a
+ * CHUNK of the same part, a second SYNC or SYNC_COMMIT) counts with it, not again: more than
+ * `maxInFlight` *distinct* requests waiting closes the link with RATE_LIMITED, and so do more than
+ * `MAX_COPIES × maxInFlight` frames in all. That also bounds the frames (and the receive buffers they
+ * are views of) held in the queue.
  *
  * Output is a queue of whole frames. NOTIFYs coalesce: while one is queued, later ones merge their key
  * into it. When the client accepts batches, `pollTransmit` packs what is queued into one BATCH up to the
@@ -113,10 +117,18 @@ interface Job {
   readonly chain?: string;
   /** Counted in `maxInFlight`. */
   readonly counted: boolean;
+  /** The request it transmits (counted jobs): copies with the same key count once against `maxInFlight`. */
+  readonly key?: string;
   readonly run: () => void | Promise<void>;
 }
 
 const MAX_REASON = 200;
+
+/**
+ * Frames a link may have waiting per unit of `maxInFlight`: a request and three retransmissions of it
+ * (the reference client's retry limit), all still waiting behind a slow store.
+ */
+const MAX_COPIES = 4;
 
 function describeError(error: FrameError | BodyError): string {
   return `${error.code} at byte ${error.offset}`;
@@ -151,7 +163,12 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
   #events: ServerEvent[] = [];
 
   #jobs: Job[] = [];
+  /** Counted jobs waiting (every copy). */
   #inFlight = 0;
+  /** Distinct requests waiting: keyed jobs once per key, unkeyed ones each. */
+  #distinct = 0;
+  /** Key → copies waiting. */
+  readonly #copies = new Map<string, number>();
   #barrierRunning = false;
   #pipelined = 0;
   readonly #chains = new Map<string, Promise<void>>();
@@ -539,26 +556,26 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
         if (this.#short) return this.#protocolError("SEND on a short link");
         const message = this.#message<MessagePacket>(frame);
         if (message === undefined) return;
-        this.#enqueue({ barrier: !this.#welcomed, chain: `send:${message.conversationId}`, counted: true, run: () => this.#send(frame.seq, message, now) });
+        this.#enqueue({ barrier: !this.#welcomed, chain: `send:${message.conversationId}`, counted: true, key: `s${message.clientMsgId}`, run: () => this.#send(frame.seq, message, now) });
         return;
       }
       case Op.SYNC: {
         const request = this.#message<SyncRequest>(frame);
         if (request === undefined) return;
-        this.#enqueue({ barrier: true, counted: true, run: () => this.#sync(frame.seq, request) });
+        this.#enqueue({ barrier: true, counted: true, key: "y", run: () => this.#sync(frame.seq, request) });
         return;
       }
       case Op.SYNC_COMMIT: {
         const commit = this.#message<SyncCommit>(frame);
         if (commit === undefined) return;
-        this.#enqueue({ barrier: true, counted: true, run: () => this.#commit(frame.seq, commit) });
+        this.#enqueue({ barrier: true, counted: true, key: "m", run: () => this.#commit(frame.seq, commit) });
         return;
       }
       case Op.CHUNK: {
         const chunk = this.#message<Chunk>(frame);
         if (chunk === undefined) return;
         // A short link answers in request order (§11.9): nothing is pipelined there.
-        this.#enqueue({ barrier: !this.#welcomed || this.#short, chain: `chunk:${chunk.uploadId}`, counted: true, run: () => this.#chunk(frame.seq, chunk, now) });
+        this.#enqueue({ barrier: !this.#welcomed || this.#short, chain: `chunk:${chunk.uploadId}`, counted: true, key: `c${chunk.partIndex}:${chunk.uploadId}`, run: () => this.#chunk(frame.seq, chunk, now) });
         return;
       }
       default:
@@ -591,8 +608,14 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
   #enqueue(job: Job): void {
     if (job.counted) {
       this.#inFlight++;
-      if (this.#inFlight > this.#options.maxInFlight) {
-        this.#events.push({ type: "protocol-error", reason: `more than max_in_flight ${this.#options.maxInFlight} requests unanswered` });
+      const key = job.key;
+      const copies = key === undefined ? 0 : (this.#copies.get(key) ?? 0);
+      if (key !== undefined) this.#copies.set(key, copies + 1);
+      if (copies === 0) this.#distinct++;
+      const max = this.#options.maxInFlight;
+      if (this.#distinct > max || this.#inFlight > MAX_COPIES * max) {
+        const reason = this.#distinct > max ? `more than max_in_flight ${max} requests unanswered` : `more than ${MAX_COPIES * max} frames unanswered (retransmissions included)`;
+        this.#events.push({ type: "protocol-error", reason });
         this.#disconnect(DisconnectCode.RATE_LIMITED, `more than ${this.#options.maxInFlight} requests in flight`, 0, this.#options.retryAfterMs);
         return;
       }
@@ -631,11 +654,27 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
       done.then(() => {
         if (job.barrier) this.#barrierRunning = false;
         else this.#pipelined--;
-        if (job.counted) this.#inFlight--;
+        if (job.counted) this.#release(job.key);
         if (job.chain !== undefined && this.#chains.get(job.chain) === done) this.#chains.delete(job.chain);
         this.#external(() => this.#pump());
       }),
     );
+  }
+
+  /** A counted job is answered (or dropped): it no longer waits. */
+  #release(key: string | undefined): void {
+    this.#inFlight--;
+    if (key === undefined) {
+      this.#distinct--;
+      return;
+    }
+    const copies = this.#copies.get(key)! - 1;
+    if (copies > 0) {
+      this.#copies.set(key, copies);
+    } else {
+      this.#copies.delete(key);
+      this.#distinct--;
+    }
   }
 
   /** A job threw past its handler: a bug, or a store that broke its contract. The link carries on; the request goes unanswered. */
