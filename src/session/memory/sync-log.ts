@@ -27,6 +27,7 @@ import type { SyncKey } from "../../gen/syncwire/v1/sync_pb.js";
 import type { MessagePacket } from "../../gen/syncwire/v1/message_pb.js";
 import { createSyncKey, syncKeyToMap } from "../../bodies/sync-key.js";
 import { integerOption, pairKey } from "../options.js";
+import { FifoMap } from "./fifo-map.js";
 import type { AppendResult, ReadResult, SyncLogEntry, SyncLogStore } from "../stores.js";
 
 /** Options of {@link MemorySyncLog}. */
@@ -62,7 +63,7 @@ export class MemorySyncLog implements SyncLogStore {
   readonly #trimmedCapacity: number;
   readonly #logs = new Map<string, UserLog>();
   /** pairKey(user, idempotency key) → version, of trimmed entries; oldest first. */
-  readonly #trimmed = new Map<string, bigint>();
+  readonly #trimmed = new FifoMap<bigint>();
 
   /** @throws RangeError for an option that is not an integer in range (`maxEntries` < `retention` included). */
   constructor(options: MemorySyncLogOptions = {}) {
@@ -218,11 +219,6 @@ export class MemorySyncLog implements SyncLogStore {
   #rememberTrimmed(key: string, version: bigint): void {
     if (this.#trimmedCapacity === 0) return;
     this.#trimmed.set(key, version);
-    if (this.#trimmed.size > this.#trimmedCapacity) {
-      for (const oldest of this.#trimmed.keys()) {
-        this.#trimmed.delete(oldest);
-        break;
-      }
-    }
+    if (this.#trimmed.size > this.#trimmedCapacity) this.#trimmed.shift();
   }
 }

@@ -118,11 +118,13 @@ interface Job {
   /** Counted in `maxInFlight`. */
   readonly counted: boolean;
   /** The request it transmits (counted jobs): copies with the same key count once against `maxInFlight`. */
-  readonly key?: string;
+  readonly key?: string | bigint;
   readonly run: () => void | Promise<void>;
 }
 
 const MAX_REASON = 200;
+
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * Frames a link may have waiting per unit of `maxInFlight`: a request and three retransmissions of it
@@ -168,10 +170,13 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
   /** Distinct requests waiting: keyed jobs once per key, unkeyed ones each. */
   #distinct = 0;
   /** Key → copies waiting. */
-  readonly #copies = new Map<string, number>();
+  readonly #copies = new Map<string | bigint, number>();
   #barrierRunning = false;
   #pipelined = 0;
-  readonly #chains = new Map<string, Promise<void>>();
+  /** Chain → its last pipelined job and that job's completion. */
+  readonly #chains = new Map<string, { readonly job: Job; readonly done: Promise<void> }>();
+  /** User → newest version of their messages stream, to publish once this tick's SENDs are stored. */
+  #grown: Map<string, bigint> | undefined;
 
   #pending = 0;
   #idleWaiters: (() => void)[] = [];
@@ -450,6 +455,11 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
     } catch (error) {
       this.#internalError(error);
     }
+    this.#afterExternal();
+  }
+
+  /** After work outside an adapter's call: wake the adapter if anything is queued. */
+  #afterExternal(): void {
     if (this.#out.length > 0 || this.#events.length > 0) this.#scheduleWake();
   }
 
@@ -556,7 +566,7 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
         if (this.#short) return this.#protocolError("SEND on a short link");
         const message = this.#message<MessagePacket>(frame);
         if (message === undefined) return;
-        this.#enqueue({ barrier: !this.#welcomed, chain: `send:${message.conversationId}`, counted: true, key: `s${message.clientMsgId}`, run: () => this.#send(frame.seq, message, now) });
+        this.#enqueue({ barrier: !this.#welcomed, chain: `send:${message.conversationId}`, counted: true, key: message.clientMsgId, run: () => this.#send(frame.seq, message, now) });
         return;
       }
       case Op.SYNC: {
@@ -639,30 +649,40 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
   #start(job: Job): void {
     if (job.barrier) this.#barrierRunning = true;
     else this.#pipelined++;
-    const previous = job.chain === undefined || job.barrier ? undefined : this.#chains.get(job.chain);
-    const run = async (): Promise<void> => {
+    const chained = job.chain !== undefined && !job.barrier;
+    const previous = chained ? this.#chains.get(job.chain!)?.done : undefined;
+    this.#pending++;
+    const done = this.#run(job, previous);
+    if (chained) this.#chains.set(job.chain!, { job, done });
+  }
+
+  /**
+   * Runs one job after the job it is chained behind, then frees its place and starts what it held back.
+   * One async function per job (not a chain of `then`s): each promise and reaction is on the hot path.
+   * @returns a promise that never rejects.
+   */
+  async #run(job: Job, previous: Promise<void> | undefined): Promise<void> {
+    try {
       if (previous !== undefined) await previous;
-      if (this.#isClosed()) return;
-      await job.run();
-    };
-    const done = run().then(
-      () => undefined,
-      (error: unknown) => this.#jobFailed(error),
-    );
-    if (job.chain !== undefined && !job.barrier) this.#chains.set(job.chain, done);
-    this.#track(
-      done.then(() => {
-        if (job.barrier) this.#barrierRunning = false;
-        else this.#pipelined--;
-        if (job.counted) this.#release(job.key);
-        if (job.chain !== undefined && this.#chains.get(job.chain) === done) this.#chains.delete(job.chain);
-        this.#external(() => this.#pump());
-      }),
-    );
+      if (!this.#isClosed()) await job.run();
+    } catch (error) {
+      this.#events.push({ type: "error", source: "internal", request: "request", error });
+    }
+    if (job.barrier) this.#barrierRunning = false;
+    else this.#pipelined--;
+    if (job.counted) this.#release(job.key);
+    if (job.chain !== undefined && this.#chains.get(job.chain)?.job === job) this.#chains.delete(job.chain);
+    try {
+      this.#pump();
+    } catch (error) {
+      this.#internalError(error);
+    }
+    this.#afterExternal();
+    this.#settled();
   }
 
   /** A counted job is answered (or dropped): it no longer waits. */
-  #release(key: string | undefined): void {
+  #release(key: string | bigint | undefined): void {
     this.#inFlight--;
     if (key === undefined) {
       this.#distinct--;
@@ -675,11 +695,6 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
       this.#copies.delete(key);
       this.#distinct--;
     }
-  }
-
-  /** A job threw past its handler: a bug, or a store that broke its contract. The link carries on; the request goes unanswered. */
-  #jobFailed(error: unknown): void {
-    this.#external(() => this.#events.push({ type: "error", source: "internal", request: "request", error }));
   }
 
   /** Counts `work` as pending for `idle()`. */
@@ -778,9 +793,28 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
     this.#publish(outcome.grew);
   }
 
-  /** Tells every link of each user whose log grew (on every node) to sync. */
+  /**
+   * Tells every link of each user whose log grew (on every node) to sync. SENDs stored in the same tick
+   * (a BATCH of them, pipelined) are published together, once per user with the newest version: the
+   * NOTIFYs they cause would merge anyway, and a publish is a store call (a Redis PUBLISH).
+   */
   #publish(grew: readonly (readonly [string, bigint])[]): void {
+    if (grew.length === 0) return;
+    let grown = this.#grown;
+    if (grown === undefined) {
+      grown = this.#grown = new Map();
+      this.#pending++;
+      void RESOLVED.then(() => this.#flushPublish());
+    }
     for (const [user, version] of grew) {
+      if (version > (grown.get(user) ?? 0n)) grown.set(user, version);
+    }
+  }
+
+  #flushPublish(): void {
+    const grown = this.#grown!;
+    this.#grown = undefined;
+    for (const [user, version] of grown) {
       const head: SyncKey = { $typeName: "syncwire.v1.SyncKey", entries: [{ $typeName: "syncwire.v1.SyncKeyEntry", key: MESSAGES_KEY, version }] };
       this.#track(
         this.#options.stores.presence.publish(user, head).catch((error: unknown) => {
@@ -788,6 +822,7 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
         }),
       );
     }
+    this.#settled();
   }
 
   #syncContext(): SyncContext {
@@ -876,7 +911,8 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
   #scheduleWake(): void {
     if (this.#inCall > 0 || this.#wakeScheduled) return;
     this.#wakeScheduled = true;
-    queueMicrotask(() => {
+    // A promise reaction, not queueMicrotask: Node wraps every queueMicrotask in an async resource.
+    void RESOLVED.then(() => {
       this.#wakeScheduled = false;
       try {
         this.#wake();
