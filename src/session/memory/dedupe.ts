@@ -31,6 +31,10 @@ interface Held {
 export class MemoryDedupeStore implements DedupeStore {
   readonly #capacity: number;
   readonly #records = new FifoMap<Held>();
+  /** The last key built: the engine asks `get` and then `putIfAbsent` for the same (sender, id). */
+  #lastSender = "";
+  #lastId = 0n;
+  #lastKey = "";
 
   /** @throws RangeError if `capacity` is not an integer ≥ 1. */
   constructor(options: MemoryDedupeOptions = {}) {
@@ -44,7 +48,7 @@ export class MemoryDedupeStore implements DedupeStore {
 
   /** @inheritDoc */
   async get(sender: string, clientMsgId: bigint, now: number): Promise<AcceptedMessage | undefined> {
-    const held = this.#records.get(pairKey(sender, String(clientMsgId)));
+    const held = this.#records.get(this.#key(sender, clientMsgId));
     return held !== undefined && now < held.expiresAt ? held.record : undefined;
   }
 
@@ -55,12 +59,21 @@ export class MemoryDedupeStore implements DedupeStore {
   async putIfAbsent(sender: string, clientMsgId: bigint, record: AcceptedMessage, now: number, ttlMs: number): Promise<AcceptedMessage> {
     if (!(ttlMs > 0)) throw new RangeError(`ttlMs must be positive, got ${ttlMs}`);
     this.#sweep(now);
-    const key = pairKey(sender, String(clientMsgId));
+    const key = this.#key(sender, clientMsgId);
     const held = this.#records.get(key);
     if (held !== undefined && now < held.expiresAt) return held.record;
     this.#records.set(key, { record, expiresAt: now + ttlMs });
     while (this.#records.size > this.#capacity) this.#records.shift();
     return record;
+  }
+
+  #key(sender: string, clientMsgId: bigint): string {
+    if (sender !== this.#lastSender || clientMsgId !== this.#lastId || this.#lastKey === "") {
+      this.#lastSender = sender;
+      this.#lastId = clientMsgId;
+      this.#lastKey = pairKey(sender, String(clientMsgId));
+    }
+    return this.#lastKey;
   }
 
   /** Drops expired records from the front (the oldest). */
