@@ -25,7 +25,37 @@ export function runSuite(title, cases, options = {}) {
   for (const c of cases) suite.add(c.name, c.fn, { maxTime: options.maxTime ?? Number(process.env.BENCH_MAX_TIME ?? 1.5), minSamples: 5 });
   suite.run({ async: false });
   // A Suite is array-like, not iterable.
-  const results = Array.from(suite);
+  return report(title, cases, unit, Array.from(suite));
+}
+
+/**
+ * Runs one suite of async cases (each `fn` returns a promise: benchmark.js's deferred benchmarks) and
+ * prints it like {@link runSuite}. A case whose promise rejects ends the process with its error.
+ * @param {string} title
+ * @param {{ name: string, fn: () => Promise<unknown>, reference?: boolean, perOp?: number }[]} cases
+ * @param {{ unit?: string, maxTime?: number }} [options]
+ */
+export function runSuiteAsync(title, cases, options = {}) {
+  const unit = options.unit ?? "ops";
+  const suite = new Benchmark.Suite(title);
+  for (const c of cases) {
+    const fn = (deferred) =>
+      c.fn().then(
+        () => deferred.resolve(),
+        (error) => {
+          console.error(`${title} / ${c.name}:`, error);
+          process.exit(1);
+        },
+      );
+    suite.add(c.name, fn, { defer: true, maxTime: options.maxTime ?? Number(process.env.BENCH_MAX_TIME ?? 1.5), minSamples: 5 });
+  }
+  return new Promise((resolve) => {
+    suite.on("complete", () => resolve(report(title, cases, unit, Array.from(suite))));
+    suite.run({ async: true });
+  });
+}
+
+function report(title, cases, unit, results) {
   const reference = cases.findIndex((c) => c.reference) === -1 ? 0 : cases.findIndex((c) => c.reference);
   const refRate = results[reference].hz * (cases[reference].perOp ?? 1);
   const rows = results.map((b, i) => {

@@ -1,4 +1,4 @@
-// `npm run bench [-- wire stream bodies alloc bundle] [--write-readme]`: builds dist/ first (see
+// `npm run bench [-- wire stream bodies alloc bundle session cli] [--write-readme]`: builds dist/ first (see
 // package.json), then runs the named benchmark files, or all of them. Each prints Markdown tables; after
 // a full run the README's Benchmarks section, assembled from that one run (bench/readme.js), is printed
 // too, and `--write-readme` puts it into README.md between its bench markers. The run's tables are kept
@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { readmeSection, writeReadme } from "./readme.js";
 import { tables } from "./report.js";
 
-const all = ["wire", "stream", "bodies", "alloc", "bundle"];
+const all = ["wire", "stream", "bodies", "alloc", "bundle", "session", "cli"];
 const args = process.argv.slice(2);
 const write = args.includes("--write-readme");
 const readmePath = fileURLToPath(new URL("../README.md", import.meta.url));

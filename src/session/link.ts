@@ -7,10 +7,16 @@
  *   on bytes from a stream (TCP/TLS):          link.receiveBytes(chunk, now)
  *   on a message (WebSocket message, HTTP body): link.receiveMessage(bytes, now)
  *   when the deadline pollTimeout() passes:     link.handleTimeout(now)
- *   after any of these (and after wake()):      drain pollTransmit() to the socket, pollEvent() to the app;
+ *   after any of these (and on a wake, below):  drain pollTransmit() to the socket, pollEvent() to the app;
  *                                               re-arm one timer at pollTimeout()
  *   when the socket closes:                     link.linkClosed(now)
  *   when state is "closed" and pollTransmit() is drained: close the socket
+ *
+ * Waking is not part of this interface. A `ClientEngine` only ever has new output after one of the
+ * calls above (or the application's own calls: `send`, `upload`, …), so its adapter drains after each.
+ * A `ServerConnection` also produces output when a store answers, outside any call: for that the server
+ * adapter passes `wake` to `ServerEngine.accept(now, { wake })` (AcceptOptions), and the connection calls
+ * it from a microtask; the adapter then drains as above.
  *
  * `now` is milliseconds on one clock the adapter chooses (`Date.now()` in production, a simulated clock in
  * tests); engines never read a clock of their own. Every `pollTransmit()` result is one whole frame (a

@@ -67,6 +67,32 @@ import { Uploads, type UploadHandle } from "./uploads.js";
 /** A message to send: any MessagePacket fields (`create(MessagePacketSchema, …)`'s input); `conversationId` is required. */
 export type OutgoingMessageInit = MessageInitShape<typeof MessagePacketSchema>;
 
+/**
+ * What a `ClientEngine` holds now (`engine.footprint`), for monitoring memory: each count is bounded by
+ * the option named beside it, so a long-lived client does not grow without end.
+ */
+export interface ClientFootprint {
+  /** Messages queued or in flight (≤ `maxPendingSends`). */
+  readonly pendingSends: number;
+  /** Failed messages kept for `resend()` (≤ `maxFailedSends`). */
+  readonly failedSends: number;
+  /** (conversation, server id) pairs remembered to drop redelivered messages (≤ `processedIdCapacity`). */
+  readonly processedIds: number;
+  /** Client ids remembered to mark synced messages `own` (≤ `processedIdCapacity`). */
+  readonly sentIds: number;
+  /** Uploads open (≤ `maxUploads`). */
+  readonly openUploads: number;
+  /**
+   * Seqs of this link whose replies are still routed: the requests in flight, earlier transmissions of
+   * messages and parts still in flight or kept failed (a late reply still counts), and the commit.
+   */
+  readonly routedRequests: number;
+  /** Frames queued for `pollTransmit()` (one tick's worth, plus application frames waiting for WELCOME). */
+  readonly queuedFrames: number;
+  /** Events queued for `pollEvent()`. */
+  readonly queuedEvents: number;
+}
+
 /** The in-flight budget when WELCOME states none (`max_in_flight` 0), as the reference client (docs/PROTOCOL.md §11.2). */
 export const DEFAULT_MAX_IN_FLIGHT = 64;
 
@@ -200,6 +226,20 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
   /** The SyncKey of everything handed over so far: persist it with the messages (do not modify it). */
   get syncKey(): SyncKey {
     return this.#sync.key;
+  }
+
+  /** What the engine holds now, for monitoring memory (see {@link ClientFootprint}). Never throws. */
+  get footprint(): ClientFootprint {
+    return {
+      pendingSends: this.#outbox.pendingCount,
+      failedSends: this.#outbox.failedCount,
+      processedIds: this.#sync.processedCount,
+      sentIds: this.#outbox.sentIdCount,
+      openUploads: this.#uploads.size,
+      routedRequests: this.#requests.size,
+      queuedFrames: this.#out.length - this.#outHead + this.#appQueue.length,
+      queuedEvents: this.#events.length - this.#eventHead,
+    };
   }
 
   /** The session id of the current (or last) WELCOME, or undefined before the first. */

@@ -2,7 +2,7 @@
  * The client engine: the client side of a syncwire session (docs/PROTOCOL.md §11), sans-I/O.
  * @packageDocumentation
  */
-export { ClientEngine, DEFAULT_MAX_IN_FLIGHT, type OutgoingMessageInit } from "./engine.js";
+export { ClientEngine, DEFAULT_MAX_IN_FLIGHT, type ClientFootprint, type OutgoingMessageInit } from "./engine.js";
 export type { ClientEngineOptions } from "./options.js";
 export type { UploadHandle } from "./uploads.js";
 export type {

@@ -60,6 +60,12 @@ export interface ClientEngineOptions {
   syncLimit?: number;
   /** First wait for a SYNC_RESULT (and a SYNC_COMMIT's ACK) before asking again, ms. Default 5000. */
   syncTimeoutMs?: number;
+  /**
+   * Sync when no SYNC was sent for this long on an open link, ms; 0: only after WELCOME and on NOTIFY.
+   * A safety net for a NOTIFY lost by a transport that drops a frame yet keeps the link (docs/PROTOCOL.md
+   * §11.5). Default 300,000 (5 min).
+   */
+  syncIntervalMs?: number;
   /** (conversation, server id) pairs remembered to drop re-delivered messages. Default 10,000. */
   processedIdCapacity?: number;
   /** Upload part size in bytes, lowered to fit the server's max_frame_size. Default 65,536. */
@@ -92,6 +98,7 @@ export interface ResolvedClientOptions {
   readonly handshakeTimeoutMs: number;
   readonly syncLimit: number;
   readonly syncTimeoutMs: number;
+  readonly syncIntervalMs: number;
   readonly processedIdCapacity: number;
   readonly partSize: number;
   readonly uploadWindow: number;
@@ -161,6 +168,7 @@ export function resolveClientOptions(options: ClientEngineOptions): ResolvedClie
     handshakeTimeoutMs: integer("handshakeTimeoutMs", options.handshakeTimeoutMs, 10_000, 1, MAX_U32),
     syncLimit: integer("syncLimit", options.syncLimit, 0, 0, MAX_U32),
     syncTimeoutMs,
+    syncIntervalMs: integer("syncIntervalMs", options.syncIntervalMs, 300_000, 0, MAX_U32),
     processedIdCapacity: integer("processedIdCapacity", options.processedIdCapacity, 10_000, 1, 2 ** 24),
     partSize: integer("partSize", options.partSize, 65_536, 1, MAX_FRAME_SIZE_LIMIT),
     uploadWindow: integer("uploadWindow", options.uploadWindow, 4, 1, 1024),

@@ -83,6 +83,16 @@ export class Outbox {
     return this.#pending.size;
   }
 
+  /** Failed messages kept for `resend()` (at most `maxFailedSends`). */
+  get failedCount(): number {
+    return this.#failed.size;
+  }
+
+  /** Client ids remembered to mark synced messages `own` (at most `processedIdCapacity`). */
+  get sentIdCount(): number {
+    return this.#sentIds.size;
+  }
+
   /** Messages in flight on the current link (they count against `max_in_flight`). */
   get inFlightCount(): number {
     return this.#inFlight.size;

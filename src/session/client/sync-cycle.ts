@@ -12,6 +12,9 @@
  *   `#outstanding` is the one SYNC awaiting its result. At most one SYNC is outstanding.
  * - A NOTIFY whose key is newer than `key` (or that has no key) starts a cycle; during a cycle it only
  *   sets `#again`, and the cycle runs exactly once more when it would end. Every WELCOME starts a cycle.
+ * - NOTIFY is a hint nobody acknowledges: a transport that loses a frame without losing the link (a
+ *   lossy relay) can lose one, and the device would stay behind until the next message or reconnect.
+ *   So a cycle also starts when no SYNC was sent for `syncIntervalMs` on an open link (0: never).
  * - A SYNC_RESULT whose seq is not the outstanding SYNC's is stale and ignored (a duplicate, or the
  *   answer to a transmission that timed out: the engine forgets superseded seqs). A SYNC unanswered
  *   for `syncTimeoutMs` (with backoff, no limit: sync must converge once the network heals) is sent
@@ -63,6 +66,8 @@ export class SyncCycle {
   #outstanding: Outstanding | undefined;
   #commitKey: SyncKey | undefined;
   #commitInFlight: CommitInFlight | undefined;
+  /** When the last SYNC was sent (the periodic sync counts from it), or undefined before the first. */
+  #lastSyncAt: number | undefined;
   readonly #processed: BoundedSet<string>;
 
   constructor(port: ClientPort, options: ResolvedClientOptions, key: SyncKey | undefined, isOwn: (message: MessagePacket) => boolean) {
@@ -81,6 +86,11 @@ export class SyncCycle {
   /** Requests of this module unanswered on the current link (they count against `max_in_flight`). */
   get inFlightCount(): number {
     return (this.#outstanding === undefined ? 0 : 1) + (this.#commitInFlight === undefined ? 0 : 1);
+  }
+
+  /** (conversation, server id) pairs remembered to drop redelivered messages (at most `processedIdCapacity`). */
+  get processedCount(): number {
+    return this.#processed.size;
   }
 
   /** A cycle is on (a SYNC is outstanding or about to be sent). */
@@ -153,8 +163,10 @@ export class SyncCycle {
     if (this.#commitKey !== undefined && syncKeyEquals(this.#commitKey, commit.key)) this.#commitKey = undefined;
   }
 
-  /** Asks again for a result or a commit ACK that is overdue. */
+  /** Asks again for a result or a commit ACK that is overdue; starts the periodic sync when it is due. */
   handleTimeout(now: number): void {
+    const periodic = this.#periodicDeadline();
+    if (periodic !== undefined && periodic <= now) this.start();
     const sync = this.#outstanding;
     if (sync !== undefined && sync.deadline <= now) {
       this.#port.forget(sync.seq);
@@ -170,12 +182,20 @@ export class SyncCycle {
     }
   }
 
-  /** The earliest deadline of this module, or undefined. */
+  /** The earliest deadline of this module (the link is open), or undefined. */
   nextDeadline(): number | undefined {
-    const a = this.#outstanding?.deadline;
-    const b = this.#commitInFlight?.deadline;
-    if (a === undefined) return b;
-    return b === undefined || a < b ? a : b;
+    let earliest = this.#periodicDeadline();
+    for (const deadline of [this.#outstanding?.deadline, this.#commitInFlight?.deadline]) {
+      if (deadline !== undefined && (earliest === undefined || deadline < earliest)) earliest = deadline;
+    }
+    return earliest;
+  }
+
+  /** When the periodic sync is due: only between cycles, `syncIntervalMs` after the last SYNC. */
+  #periodicDeadline(): number | undefined {
+    const interval = this.#options.syncIntervalMs;
+    if (interval === 0 || this.#running || this.#lastSyncAt === undefined) return undefined;
+    return this.#lastSyncAt + interval;
   }
 
   /** The link is gone: nothing is outstanding any more; an unacknowledged commit waits for the next link. */
@@ -188,6 +208,7 @@ export class SyncCycle {
   #sendSync(sync: Outstanding, now: number): void {
     const body = encodeBody(Op.SYNC, create(SyncRequestSchema, { syncKey: this.#key, limit: this.#options.syncLimit }));
     sync.seq = this.#port.request(Op.SYNC, body, SYNC_OWNER);
+    this.#lastSyncAt = now;
     sync.deadline = now + this.#port.backoff(sync.attempt, this.#options.syncTimeoutMs);
   }
 

@@ -1,10 +1,10 @@
 /**
  * MemoryDedupeStore: the dedupe records of one process, (sender, client_msg_id) → the ids first acked.
  *
- * Theory of operation. One `Map` in insertion order holds every record with its expiry time. Records are
- * only ever added at the end, so the oldest sit at the front: each write first drops expired records
- * from the front (stopping at the first live one), then stores, then evicts from the front while the map
- * is over `capacity`. A record is live while `now < expiresAt`; `get` and `putIfAbsent` treat an
+ * Theory of operation. One map in insertion order (a `FifoMap`, whose order is O(1) to consume) holds
+ * every record with its expiry time. Records are only ever added at the end, so the oldest sit at the
+ * front: each write first drops expired records from the front (stopping at the first live one), then
+ * stores, then evicts from the front while the map is over `capacity`. A record is live while `now < expiresAt`; `get` and `putIfAbsent` treat an
  * expired record as absent even before the sweep reaches it. Every method runs to completion before its
  * promise settles, so set-if-absent is atomic within the process.
  *
@@ -13,6 +13,7 @@
  * TTL window.
  */
 import { integerOption, pairKey } from "../options.js";
+import { FifoMap } from "./fifo-map.js";
 import type { AcceptedMessage, DedupeStore } from "../stores.js";
 
 /** Options of {@link MemoryDedupeStore}. */
@@ -29,7 +30,11 @@ interface Held {
 /** Dedupe records in one process's memory, bounded by capacity and age. See the theory of operation above. */
 export class MemoryDedupeStore implements DedupeStore {
   readonly #capacity: number;
-  readonly #records = new Map<string, Held>();
+  readonly #records = new FifoMap<Held>();
+  /** The last key built: the engine asks `get` and then `putIfAbsent` for the same (sender, id). */
+  #lastSender = "";
+  #lastId = 0n;
+  #lastKey = "";
 
   /** @throws RangeError if `capacity` is not an integer ≥ 1. */
   constructor(options: MemoryDedupeOptions = {}) {
@@ -43,7 +48,7 @@ export class MemoryDedupeStore implements DedupeStore {
 
   /** @inheritDoc */
   async get(sender: string, clientMsgId: bigint, now: number): Promise<AcceptedMessage | undefined> {
-    const held = this.#records.get(pairKey(sender, String(clientMsgId)));
+    const held = this.#records.get(this.#key(sender, clientMsgId));
     return held !== undefined && now < held.expiresAt ? held.record : undefined;
   }
 
@@ -54,27 +59,27 @@ export class MemoryDedupeStore implements DedupeStore {
   async putIfAbsent(sender: string, clientMsgId: bigint, record: AcceptedMessage, now: number, ttlMs: number): Promise<AcceptedMessage> {
     if (!(ttlMs > 0)) throw new RangeError(`ttlMs must be positive, got ${ttlMs}`);
     this.#sweep(now);
-    const key = pairKey(sender, String(clientMsgId));
+    const key = this.#key(sender, clientMsgId);
     const held = this.#records.get(key);
-    if (held !== undefined) {
-      if (now < held.expiresAt) return held.record;
-      this.#records.delete(key);
-    }
+    if (held !== undefined && now < held.expiresAt) return held.record;
     this.#records.set(key, { record, expiresAt: now + ttlMs });
-    if (this.#records.size > this.#capacity) {
-      for (const oldest of this.#records.keys()) {
-        this.#records.delete(oldest);
-        if (this.#records.size <= this.#capacity) break;
-      }
-    }
+    while (this.#records.size > this.#capacity) this.#records.shift();
     return record;
+  }
+
+  #key(sender: string, clientMsgId: bigint): string {
+    if (sender !== this.#lastSender || clientMsgId !== this.#lastId || this.#lastKey === "") {
+      this.#lastSender = sender;
+      this.#lastId = clientMsgId;
+      this.#lastKey = pairKey(sender, String(clientMsgId));
+    }
+    return this.#lastKey;
   }
 
   /** Drops expired records from the front (the oldest). */
   #sweep(now: number): void {
-    for (const [key, held] of this.#records) {
-      if (now < held.expiresAt) return;
-      this.#records.delete(key);
+    for (let oldest = this.#records.oldestValue(); oldest !== undefined && now >= oldest.expiresAt; oldest = this.#records.oldestValue()) {
+      this.#records.shift();
     }
   }
 }

@@ -1,13 +1,15 @@
 /**
  * MemoryMessageIdAllocator: server_msg_ids, increasing per conversation, in one process's memory.
  *
- * Theory of operation. A `Map` from conversation to the last id handed out, kept in least-recently-used
- * order (a conversation moves to the end on every call). Beyond `capacity` conversations the least
+ * Theory of operation. A map from conversation to the last id handed out, kept in least-recently-used
+ * order (a conversation moves to the end on every call; a `FifoMap`, so finding the least recently used
+ * one is O(1), not a walk over the slots a `Map` keeps for deleted entries). Beyond `capacity` conversations the least
  * recently used one is forgotten and its last id folded into `floor`, the largest id ever forgotten. A
  * conversation with no entry (new, or forgotten) continues from `floor`, so its next id is above every id
  * it ever had: ids stay increasing per conversation with bounded memory, at the price of gaps.
  */
 import { integerOption } from "../options.js";
+import { FifoMap } from "./fifo-map.js";
 import type { MessageIdAllocator } from "../stores.js";
 
 /** Options of {@link MemoryMessageIdAllocator}. */
@@ -19,7 +21,7 @@ export interface MemoryIdOptions {
 /** Per-conversation increasing ids with bounded memory. See the theory of operation above. */
 export class MemoryMessageIdAllocator implements MessageIdAllocator {
   readonly #capacity: number;
-  readonly #last = new Map<string, bigint>();
+  readonly #last = new FifoMap<bigint>();
   #floor = 0n;
 
   /** @throws RangeError if `capacity` is not an integer ≥ 1. */
@@ -36,14 +38,10 @@ export class MemoryMessageIdAllocator implements MessageIdAllocator {
   async next(conversationId: string): Promise<bigint> {
     const last = this.#last.get(conversationId);
     const id = (last ?? this.#floor) + 1n;
-    if (last !== undefined) this.#last.delete(conversationId);
     this.#last.set(conversationId, id);
     if (this.#last.size > this.#capacity) {
-      for (const [oldest, value] of this.#last) {
-        this.#last.delete(oldest);
-        if (value > this.#floor) this.#floor = value;
-        break;
-      }
+      const forgotten = this.#last.shift()!;
+      if (forgotten > this.#floor) this.#floor = forgotten;
     }
     return id;
   }

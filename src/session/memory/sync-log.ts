@@ -3,7 +3,7 @@
  *
  * Theory of operation. Each user has one array of entries in append order, with a `start` index below
  * which entries have been trimmed, the newest version of each stream key (`heads`), a map from
- * idempotency key to version for the live entries, and the committed key of each device (a
+ * idempotency key to version for the live entries (and the recently trimmed ones), and the committed key of each device (a
  * least-recently-committed-first map).
  *
  * - `append` returns the existing version when the idempotency key is known (live, or among the recently
@@ -16,8 +16,9 @@
  *   entries are live and every device that ever committed has committed it (a user without devices
  *   keeps the newest `retention`), or unconditionally once more than `maxEntries` are live (a device
  *   that stopped syncing must not pin memory forever; it then misses the entries trimmed under it).
- *   Trimmed entries' idempotency keys move to one process-wide FIFO of `trimmedKeys` keys, so a late
- *   retry of a trimmed message is still recognised (see SyncLogStore.append).
+ *   Trimmed entries' idempotency keys stay in their user's key map, and join one process-wide FIFO that
+ *   forgets the oldest beyond `trimmedKeys`, so a late retry of a trimmed message is still recognised
+ *   (see SyncLogStore.append) and an append looks up one map, whatever was trimmed.
  * - Devices are bounded per user (`maxDevices`): committing as one more device forgets the one that
  *   committed least recently.
  *
@@ -26,7 +27,7 @@
 import type { SyncKey } from "../../gen/syncwire/v1/sync_pb.js";
 import type { MessagePacket } from "../../gen/syncwire/v1/message_pb.js";
 import { createSyncKey, syncKeyToMap } from "../../bodies/sync-key.js";
-import { integerOption, pairKey } from "../options.js";
+import { integerOption } from "../options.js";
 import type { AppendResult, ReadResult, SyncLogEntry, SyncLogStore } from "../stores.js";
 
 /** Options of {@link MemorySyncLog}. */
@@ -48,6 +49,7 @@ interface UserLog {
   idemKeys: (string | undefined)[];
   start: number;
   readonly heads: Map<number, bigint>;
+  /** Idempotency key → version, for the live entries and the trimmed ones still remembered. */
   readonly idem: Map<string, bigint>;
   readonly devices: Map<string, Map<number, bigint>>;
 }
@@ -61,8 +63,9 @@ export class MemorySyncLog implements SyncLogStore {
   readonly #maxDevices: number;
   readonly #trimmedCapacity: number;
   readonly #logs = new Map<string, UserLog>();
-  /** pairKey(user, idempotency key) → version, of trimmed entries; oldest first. */
-  readonly #trimmed = new Map<string, bigint>();
+  /** Trimmed keys still remembered, oldest first from `#trimmedHead` (each also in its log's `idem`). */
+  #trimmed: { readonly log: UserLog; readonly key: string }[] = [];
+  #trimmedHead = 0;
 
   /** @throws RangeError for an option that is not an integer in range (`maxEntries` < `retention` included). */
   constructor(options: MemorySyncLogOptions = {}) {
@@ -85,7 +88,7 @@ export class MemorySyncLog implements SyncLogStore {
 
   /** Idempotency keys of trimmed entries remembered now (all users). */
   get trimmedKeyCount(): number {
-    return this.#trimmed.size;
+    return this.#trimmed.length - this.#trimmedHead;
   }
 
   /**
@@ -95,14 +98,14 @@ export class MemorySyncLog implements SyncLogStore {
   async append(user: string, key: number, message: MessagePacket, idempotencyKey: string): Promise<AppendResult> {
     if (!Number.isInteger(key) || key < 0 || key > MAX_U32) throw new RangeError(`stream key must be a u32, got ${key}`);
     const log = this.#logOf(user);
-    const known = log.idem.get(idempotencyKey) ?? this.#trimmed.get(pairKey(user, idempotencyKey));
+    const known = log.idem.get(idempotencyKey);
     if (known !== undefined) return { version: known, appended: false };
     const version = (log.heads.get(key) ?? 0n) + 1n;
     log.heads.set(key, version);
     log.entries.push({ key, version, message });
     log.idemKeys.push(idempotencyKey);
     log.idem.set(idempotencyKey, version);
-    this.#trim(user, log);
+    this.#trim(log);
     return { version, appended: true };
   }
 
@@ -155,7 +158,7 @@ export class MemorySyncLog implements SyncLogStore {
         break;
       }
     }
-    this.#trim(user, log);
+    this.#trim(log);
   }
 
   /** @inheritDoc */
@@ -194,14 +197,12 @@ export class MemorySyncLog implements SyncLogStore {
     return true;
   }
 
-  #trim(user: string, log: UserLog): void {
+  #trim(log: UserLog): void {
     let live = log.entries.length - log.start;
     while (live > this.#retention) {
       const entry = log.entries[log.start]!;
       if (live <= this.#maxEntries && !this.#committedByAll(log, entry)) break;
-      const idemKey = log.idemKeys[log.start]!;
-      log.idem.delete(idemKey);
-      this.#rememberTrimmed(pairKey(user, idemKey), entry.version);
+      this.#rememberTrimmed(log, log.idemKeys[log.start]!);
       log.entries[log.start] = undefined;
       log.idemKeys[log.start] = undefined;
       log.start++;
@@ -215,13 +216,20 @@ export class MemorySyncLog implements SyncLogStore {
     }
   }
 
-  #rememberTrimmed(key: string, version: bigint): void {
-    if (this.#trimmedCapacity === 0) return;
-    this.#trimmed.set(key, version);
-    if (this.#trimmed.size > this.#trimmedCapacity) {
-      for (const oldest of this.#trimmed.keys()) {
-        this.#trimmed.delete(oldest);
-        break;
+  /** A trimmed entry's key stays known (in its log's `idem`) until it is the oldest beyond `trimmedKeys`. */
+  #rememberTrimmed(log: UserLog, key: string): void {
+    if (this.#trimmedCapacity === 0) {
+      log.idem.delete(key);
+      return;
+    }
+    this.#trimmed.push({ log, key });
+    if (this.#trimmed.length - this.#trimmedHead > this.#trimmedCapacity) {
+      const oldest = this.#trimmed[this.#trimmedHead]!;
+      this.#trimmed[this.#trimmedHead++] = undefined!;
+      oldest.log.idem.delete(oldest.key);
+      if (this.#trimmedHead > 1024 && this.#trimmedHead * 2 > this.#trimmed.length) {
+        this.#trimmed = this.#trimmed.slice(this.#trimmedHead);
+        this.#trimmedHead = 0;
       }
     }
   }

@@ -27,8 +27,12 @@
  * - on a short link every request is a barrier, so the replies leave in request order (§11.9).
  *
  * Requests (SEND, SYNC, SYNC_COMMIT, CHUNK, and anything held before WELCOME) count as in flight from
- * arrival until answered or dropped; one more than `maxInFlight` closes the link with RATE_LIMITED. That
- * also bounds the frames (and the receive buffers they are views of) held in the queue.
+ * arrival until answered or dropped. A client cannot know whether a request it retransmits was lost or
+ * is only slow, so a retransmission of a request still waiting here (a SEND with the same client id, a
+ * CHUNK of the same part, a second SYNC or SYNC_COMMIT) counts with it, not again: more than
+ * `maxInFlight` *distinct* requests waiting closes the link with RATE_LIMITED, and so do more than
+ * `MAX_COPIES × maxInFlight` frames in all. That also bounds the frames (and the receive buffers they
+ * are views of) held in the queue.
  *
  * Output is a queue of whole frames. NOTIFYs coalesce: while one is queued, later ones merge their key
  * into it. When the client accepts batches, `pollTransmit` packs what is queued into one BATCH up to the
@@ -113,10 +117,20 @@ interface Job {
   readonly chain?: string;
   /** Counted in `maxInFlight`. */
   readonly counted: boolean;
+  /** The request it transmits (counted jobs): copies with the same key count once against `maxInFlight`. */
+  readonly key?: string | bigint;
   readonly run: () => void | Promise<void>;
 }
 
 const MAX_REASON = 200;
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * Frames a link may have waiting per unit of `maxInFlight`: a request and three retransmissions of it
+ * (the reference client's retry limit), all still waiting behind a slow store.
+ */
+const MAX_COPIES = 4;
 
 function describeError(error: FrameError | BodyError): string {
   return `${error.code} at byte ${error.offset}`;
@@ -151,10 +165,18 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
   #events: ServerEvent[] = [];
 
   #jobs: Job[] = [];
+  /** Counted jobs waiting (every copy). */
   #inFlight = 0;
+  /** Distinct requests waiting: keyed jobs once per key, unkeyed ones each. */
+  #distinct = 0;
+  /** Key → copies waiting. */
+  readonly #copies = new Map<string | bigint, number>();
   #barrierRunning = false;
   #pipelined = 0;
-  readonly #chains = new Map<string, Promise<void>>();
+  /** Chain → its last pipelined job and that job's completion. */
+  readonly #chains = new Map<string, { readonly job: Job; readonly done: Promise<void> }>();
+  /** User → newest version of their messages stream, to publish once this tick's SENDs are stored. */
+  #grown: Map<string, bigint> | undefined;
 
   #pending = 0;
   #idleWaiters: (() => void)[] = [];
@@ -433,6 +455,11 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
     } catch (error) {
       this.#internalError(error);
     }
+    this.#afterExternal();
+  }
+
+  /** After work outside an adapter's call: wake the adapter if anything is queued. */
+  #afterExternal(): void {
     if (this.#out.length > 0 || this.#events.length > 0) this.#scheduleWake();
   }
 
@@ -539,26 +566,26 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
         if (this.#short) return this.#protocolError("SEND on a short link");
         const message = this.#message<MessagePacket>(frame);
         if (message === undefined) return;
-        this.#enqueue({ barrier: !this.#welcomed, chain: `send:${message.conversationId}`, counted: true, run: () => this.#send(frame.seq, message, now) });
+        this.#enqueue({ barrier: !this.#welcomed, chain: `send:${message.conversationId}`, counted: true, key: message.clientMsgId, run: () => this.#send(frame.seq, message, now) });
         return;
       }
       case Op.SYNC: {
         const request = this.#message<SyncRequest>(frame);
         if (request === undefined) return;
-        this.#enqueue({ barrier: true, counted: true, run: () => this.#sync(frame.seq, request) });
+        this.#enqueue({ barrier: true, counted: true, key: "y", run: () => this.#sync(frame.seq, request) });
         return;
       }
       case Op.SYNC_COMMIT: {
         const commit = this.#message<SyncCommit>(frame);
         if (commit === undefined) return;
-        this.#enqueue({ barrier: true, counted: true, run: () => this.#commit(frame.seq, commit) });
+        this.#enqueue({ barrier: true, counted: true, key: "m", run: () => this.#commit(frame.seq, commit) });
         return;
       }
       case Op.CHUNK: {
         const chunk = this.#message<Chunk>(frame);
         if (chunk === undefined) return;
         // A short link answers in request order (§11.9): nothing is pipelined there.
-        this.#enqueue({ barrier: !this.#welcomed || this.#short, chain: `chunk:${chunk.uploadId}`, counted: true, run: () => this.#chunk(frame.seq, chunk, now) });
+        this.#enqueue({ barrier: !this.#welcomed || this.#short, chain: `chunk:${chunk.uploadId}`, counted: true, key: `c${chunk.partIndex}:${chunk.uploadId}`, run: () => this.#chunk(frame.seq, chunk, now) });
         return;
       }
       default:
@@ -591,8 +618,14 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
   #enqueue(job: Job): void {
     if (job.counted) {
       this.#inFlight++;
-      if (this.#inFlight > this.#options.maxInFlight) {
-        this.#events.push({ type: "protocol-error", reason: `more than max_in_flight ${this.#options.maxInFlight} requests unanswered` });
+      const key = job.key;
+      const copies = key === undefined ? 0 : (this.#copies.get(key) ?? 0);
+      if (key !== undefined) this.#copies.set(key, copies + 1);
+      if (copies === 0) this.#distinct++;
+      const max = this.#options.maxInFlight;
+      if (this.#distinct > max || this.#inFlight > MAX_COPIES * max) {
+        const reason = this.#distinct > max ? `more than max_in_flight ${max} requests unanswered` : `more than ${MAX_COPIES * max} frames unanswered (retransmissions included)`;
+        this.#events.push({ type: "protocol-error", reason });
         this.#disconnect(DisconnectCode.RATE_LIMITED, `more than ${this.#options.maxInFlight} requests in flight`, 0, this.#options.retryAfterMs);
         return;
       }
@@ -616,31 +649,52 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
   #start(job: Job): void {
     if (job.barrier) this.#barrierRunning = true;
     else this.#pipelined++;
-    const previous = job.chain === undefined || job.barrier ? undefined : this.#chains.get(job.chain);
-    const run = async (): Promise<void> => {
-      if (previous !== undefined) await previous;
-      if (this.#isClosed()) return;
-      await job.run();
-    };
-    const done = run().then(
-      () => undefined,
-      (error: unknown) => this.#jobFailed(error),
-    );
-    if (job.chain !== undefined && !job.barrier) this.#chains.set(job.chain, done);
-    this.#track(
-      done.then(() => {
-        if (job.barrier) this.#barrierRunning = false;
-        else this.#pipelined--;
-        if (job.counted) this.#inFlight--;
-        if (job.chain !== undefined && this.#chains.get(job.chain) === done) this.#chains.delete(job.chain);
-        this.#external(() => this.#pump());
-      }),
-    );
+    const chained = job.chain !== undefined && !job.barrier;
+    const previous = chained ? this.#chains.get(job.chain!)?.done : undefined;
+    this.#pending++;
+    const done = this.#run(job, previous);
+    if (chained) this.#chains.set(job.chain!, { job, done });
   }
 
-  /** A job threw past its handler: a bug, or a store that broke its contract. The link carries on; the request goes unanswered. */
-  #jobFailed(error: unknown): void {
-    this.#external(() => this.#events.push({ type: "error", source: "internal", request: "request", error }));
+  /**
+   * Runs one job after the job it is chained behind, then frees its place and starts what it held back.
+   * One async function per job (not a chain of `then`s): each promise and reaction is on the hot path.
+   * @returns a promise that never rejects.
+   */
+  async #run(job: Job, previous: Promise<void> | undefined): Promise<void> {
+    try {
+      if (previous !== undefined) await previous;
+      if (!this.#isClosed()) await job.run();
+    } catch (error) {
+      this.#events.push({ type: "error", source: "internal", request: "request", error });
+    }
+    if (job.barrier) this.#barrierRunning = false;
+    else this.#pipelined--;
+    if (job.counted) this.#release(job.key);
+    if (job.chain !== undefined && this.#chains.get(job.chain)?.job === job) this.#chains.delete(job.chain);
+    try {
+      this.#pump();
+    } catch (error) {
+      this.#internalError(error);
+    }
+    this.#afterExternal();
+    this.#settled();
+  }
+
+  /** A counted job is answered (or dropped): it no longer waits. */
+  #release(key: string | bigint | undefined): void {
+    this.#inFlight--;
+    if (key === undefined) {
+      this.#distinct--;
+      return;
+    }
+    const copies = this.#copies.get(key)! - 1;
+    if (copies > 0) {
+      this.#copies.set(key, copies);
+    } else {
+      this.#copies.delete(key);
+      this.#distinct--;
+    }
   }
 
   /** Counts `work` as pending for `idle()`. */
@@ -739,9 +793,28 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
     this.#publish(outcome.grew);
   }
 
-  /** Tells every link of each user whose log grew (on every node) to sync. */
+  /**
+   * Tells every link of each user whose log grew (on every node) to sync. SENDs stored in the same tick
+   * (a BATCH of them, pipelined) are published together, once per user with the newest version: the
+   * NOTIFYs they cause would merge anyway, and a publish is a store call (a Redis PUBLISH).
+   */
   #publish(grew: readonly (readonly [string, bigint])[]): void {
+    if (grew.length === 0) return;
+    let grown = this.#grown;
+    if (grown === undefined) {
+      grown = this.#grown = new Map();
+      this.#pending++;
+      void RESOLVED.then(() => this.#flushPublish());
+    }
     for (const [user, version] of grew) {
+      if (version > (grown.get(user) ?? 0n)) grown.set(user, version);
+    }
+  }
+
+  #flushPublish(): void {
+    const grown = this.#grown!;
+    this.#grown = undefined;
+    for (const [user, version] of grown) {
       const head: SyncKey = { $typeName: "syncwire.v1.SyncKey", entries: [{ $typeName: "syncwire.v1.SyncKeyEntry", key: MESSAGES_KEY, version }] };
       this.#track(
         this.#options.stores.presence.publish(user, head).catch((error: unknown) => {
@@ -749,6 +822,7 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
         }),
       );
     }
+    this.#settled();
   }
 
   #syncContext(): SyncContext {
@@ -837,7 +911,8 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
   #scheduleWake(): void {
     if (this.#inCall > 0 || this.#wakeScheduled) return;
     this.#wakeScheduled = true;
-    queueMicrotask(() => {
+    // A promise reaction, not queueMicrotask: Node wraps every queueMicrotask in an async resource.
+    void RESOLVED.then(() => {
       this.#wakeScheduled = false;
       try {
         this.#wake();

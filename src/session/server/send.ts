@@ -7,7 +7,7 @@
  *      appends are idempotent: a no-op unless an earlier attempt died before them), answer DUPLICATE;
  *   2. `ids.next(conversation)`, then `dedupe.putIfAbsent`: the record that stands wins; a loser (a
  *      concurrent retry, on this node or another) uses the winner's ids and answers DUPLICATE;
- *   3. `log.append` to each distinct user of {recipient, sender}, concurrently, with the idempotency key
+ *   3. `log.append` to each distinct user of {recipient, sender}, side by side, with the idempotency key
  *      (sender, client id);
  *   4. the caller queues the ACK, then publishes the new heads of the logs that grew.
  *
@@ -121,11 +121,21 @@ export async function acceptMessage(ctx: SendContext, message: MessagePacket): P
   }
   const stored = storedMessage(message, user, ids.serverMsgId);
   const idempotencyKey = pairKey(user, String(message.clientMsgId));
-  const users = message.recipientId === user ? [user] : [message.recipientId, user];
-  const results = await Promise.all(users.map((u) => stores.log.append(u, MESSAGES_KEY, stored, idempotencyKey)));
   const grew: (readonly [string, bigint])[] = [];
-  results.forEach((result, i) => {
-    if (result.appended) grew.push([users[i]!, result.version]);
-  });
+  const recipient = message.recipientId;
+  if (recipient === user) {
+    const mine = await stores.log.append(user, MESSAGES_KEY, stored, idempotencyKey);
+    if (mine.appended) grew.push([user, mine.version]);
+  } else {
+    // Both appends start before either is awaited (a remote store runs them side by side); awaiting
+    // them in turn costs less than Promise.all.
+    const theirs = stores.log.append(recipient, MESSAGES_KEY, stored, idempotencyKey);
+    const mine = stores.log.append(user, MESSAGES_KEY, stored, idempotencyKey);
+    // A rejection of `mine` while `theirs` is awaited is handled below; mark it handled meanwhile.
+    mine.catch(() => undefined);
+    const [a, b] = [await theirs, await mine];
+    if (a.appended) grew.push([recipient, a.version]);
+    if (b.appended) grew.push([user, b.version]);
+  }
   return { ack: ack(status, message.clientMsgId, ids), grew };
 }

@@ -5,12 +5,11 @@
  * (`has_more` then tells it to come back). Reading consumes nothing: only the device's commit lets the
  * store trim, so an unconfirmed page is returned again on the next SYNC, on any link.
  */
-import { create } from "@bufbuild/protobuf";
-import { SyncResultSchema, type SyncCommit, type SyncKey, type SyncRequest } from "../../gen/syncwire/v1/sync_pb.js";
+import type { SyncCommit, SyncKey, SyncRequest } from "../../gen/syncwire/v1/sync_pb.js";
 import { createSyncKey, mergeSyncKeys } from "../../bodies/sync-key.js";
-import { encodeBodyFrame } from "../../bodies/frames.js";
-import { Op } from "../../wire/ops.js";
+import { HEADER_SIZE } from "../../wire/header.js";
 import type { ServerStores, SyncLogEntry } from "../stores.js";
+import { encodeResultKey, encodeSyncMessage, lengthFieldSize, syncResultFrame, syncResultFrameSize } from "./sync-result.js";
 
 /** What a sync request needs from its connection. */
 export interface SyncContext {
@@ -26,6 +25,9 @@ export interface SyncContext {
 
 const EMPTY_KEY: SyncKey = createSyncKey([]);
 
+/** Room kept for the `sync_key` and `has_more` fields when a page is first cut (a key of a few streams). */
+const KEY_ROOM = 64;
+
 /** The request's key advanced to the newest of `entries` per stream key. */
 function keyAfter(from: SyncKey, entries: readonly SyncLogEntry[]): SyncKey {
   if (entries.length === 0) return mergeSyncKeys(from, EMPTY_KEY);
@@ -34,25 +36,34 @@ function keyAfter(from: SyncKey, entries: readonly SyncLogEntry[]): SyncKey {
 
 /**
  * Reads one page and encodes the SYNC_RESULT frame answering `seq`.
- * @returns the whole frame (a fresh array or a slab view, see encodeBodyFrame).
+ * @returns the whole frame (a fresh array).
  * @throws (rejects) whatever the log rejects with.
  */
 export async function syncPage(ctx: SyncContext, seq: number, request: SyncRequest): Promise<Uint8Array> {
   const after = request.syncKey ?? EMPTY_KEY;
   const limit = request.limit === 0 ? ctx.pageLimit : Math.min(request.limit, ctx.pageLimit);
   const { entries, hasMore } = await ctx.stores.log.read(ctx.user, after, limit);
-  // Cut the page until its frame fits the client's limit (always at least one entry: an entry that
-  // alone exceeds it cannot be sent any other way).
-  let count = entries.length;
+  // Each message is encoded once; the page is cut where the frame would exceed the client's limit
+  // (always at least one entry: an entry that alone exceeds it cannot be sent any other way).
+  const encoded = entries.map((e) => encodeSyncMessage(e.message));
+  let count = 0;
+  let fields = 0;
+  for (const message of encoded) {
+    const next = fields + lengthFieldSize(message.byteLength);
+    // Leave room for the key and the flag; the loop below settles the exact size.
+    if (count > 0 && HEADER_SIZE + next + KEY_ROOM > ctx.peerMaxFrameSize) break;
+    fields = next;
+    count++;
+  }
   for (;;) {
-    const page = entries.slice(0, count);
-    const frame = encodeBodyFrame(
-      Op.SYNC_RESULT,
-      create(SyncResultSchema, { messages: page.map((e) => e.message), syncKey: keyAfter(after, page), hasMore: hasMore || count < entries.length }),
-      { seq, version: ctx.version },
-    );
-    if (frame.byteLength <= ctx.peerMaxFrameSize || count <= 1) return frame;
-    count = Math.max(1, Math.floor(count / 2));
+    const page = entries.length === count ? entries : entries.slice(0, count);
+    const key = encodeResultKey(keyAfter(after, page));
+    const more = hasMore || count < entries.length;
+    if (syncResultFrameSize(fields, key, more) <= ctx.peerMaxFrameSize || count <= 1) {
+      return syncResultFrame(count === encoded.length ? encoded : encoded.slice(0, count), key, more, seq, ctx.version);
+    }
+    count--;
+    fields -= lengthFieldSize(encoded[count]!.byteLength);
   }
 }
 

@@ -110,7 +110,9 @@ export class Harness {
   readonly eventLog: ClientEvent[] = [];
 
   constructor(options: Partial<ClientEngineOptions> = {}) {
-    this.engine = new ClientEngine({ clientId: "phone-1", token: "t0k3n", random: () => 0.5, ...options });
+    // No periodic sync unless a test asks for one (sync.test.ts does): the other tests check that nothing
+    // else is scheduled once their exchange is over.
+    this.engine = new ClientEngine({ clientId: "phone-1", token: "t0k3n", random: () => 0.5, syncIntervalMs: 0, ...options });
   }
 
   /** Polls everything the engine wants to transmit now, decoded (batches split). */

@@ -198,4 +198,61 @@ describe("sync cycle", () => {
     other.deliver(reply.syncResult(sync!.seq, { messages: [stored("c", 9, "bob's", { clientMsgId: id, senderId: "bob" })], syncKey: key1(1) }));
     expect(other.eventsOf("message")[0]!.own).toBe(false);
   });
+
+  describe("the periodic sync (a NOTIFY lost on a link that stays up)", () => {
+    test("a NOTIFY that never arrives: the message comes with the sync syncIntervalMs after the last SYNC", () => {
+      const h = new Harness({ syncIntervalMs: 60_000 });
+      const server = new FakeServer();
+      h.engine.connect(h.now);
+      exchange(h, server);
+      const lastSync = h.now;
+      expect(h.engine.pollTimeout()).toBe(lastSync + 60_000);
+      // Bob writes; the NOTIFY is lost on the way (the link itself survives).
+      server.push(stored("c", 1, "hello?"));
+      h.advanceTo(lastSync + 59_999);
+      expect(h.flush()).toEqual([]);
+      h.advanceTo(lastSync + 60_000);
+      const [sync] = h.flush();
+      expect(sync!.op).toBe(Op.SYNC);
+      const replies = server.answer([sync!], h.now);
+      h.deliver(...replies);
+      exchange(h, server);
+      expect(texts(h)).toEqual(["hello?"]);
+      expect(formatSyncKey(h.engine.syncKey)).toBe("1_1");
+      expect(server.committed).toBe(1n);
+      // The next periodic sync counts from this one.
+      expect(h.engine.pollTimeout()).toBe(lastSync + 120_000);
+    });
+
+    test("it counts from the last SYNC of any cycle, and never runs during one", () => {
+      const h = new Harness({ syncIntervalMs: 60_000 });
+      const [first] = h.open();
+      // The first cycle is still waiting for its result: its retry timer, not the periodic sync.
+      expect(h.engine.pollTimeout()).toBe(T0 + 5000);
+      h.deliver(reply.syncResult(first!.seq));
+      expect(h.engine.pollTimeout()).toBe(T0 + 60_000);
+      h.advance(30_000);
+      h.deliver(reply.notify());
+      const [second] = h.flush();
+      expect(second!.op).toBe(Op.SYNC);
+      h.deliver(reply.syncResult(second!.seq));
+      expect(h.engine.pollTimeout()).toBe(T0 + 90_000);
+      h.advanceTo(T0 + 90_000);
+      expect(ops(h.flush())).toEqual([Op.SYNC]);
+    });
+
+    test("default: every 5 minutes; 0 turns it off; only on an open link", () => {
+      const h = new Harness({ syncIntervalMs: undefined });
+      const [sync] = h.open();
+      h.deliver(reply.syncResult(sync!.seq));
+      expect(h.engine.pollTimeout()).toBe(T0 + 300_000);
+      h.engine.linkClosed(h.now);
+      expect(h.engine.pollTimeout()).toBeUndefined();
+      const off = new Harness({ syncIntervalMs: 0 });
+      const [s2] = off.open();
+      off.deliver(reply.syncResult(s2!.seq));
+      expect(off.engine.pollTimeout()).toBeUndefined();
+      expect(() => new Harness({ syncIntervalMs: -1 })).toThrow(RangeError);
+    });
+  });
 });

@@ -236,6 +236,58 @@ describe("SEND", () => {
     expect(alice.drain()).toEqual([]);
   });
 
+  test("a retransmission of a request still waiting counts with it, not again (the client cannot tell lost from slow)", async () => {
+    // Found by the simulation: the reference client retransmits a SEND whose ACK is late with a new seq
+    // while the first copy still waits for a slow store; a server counting frames closed the link.
+    const stores = createMemoryStores();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const get = stores.dedupe.get.bind(stores.dedupe);
+    stores.dedupe.get = async (...args) => (await gate, get(...args));
+    const { engine } = makeEngine({ limits: { maxInFlight: 2 } }, stores);
+    const alice = await connected(engine, "alice");
+    const commitKey = createSyncKey([[1, 0n]]);
+    // Two distinct SENDs, then each sent again twice, a SYNC twice, a commit twice: still two… plus two.
+    alice.feed(alice.sendFrame({ clientMsgId: 1n }), alice.sendFrame({ clientMsgId: 2n }), alice.sendFrame({ clientMsgId: 1n }), alice.sendFrame({ clientMsgId: 2n }), alice.sendFrame({ clientMsgId: 1n }));
+    expect(alice.link.inFlight).toBe(5);
+    expect(alice.drain()).toEqual([]);
+    expect(alice.link.state).toBe("open");
+    release();
+    await alice.settle();
+    const acks = alice.drain().filter((r) => r.op === Op.ACK);
+    expect(acks.map((r) => [r.body.clientMsgId, r.body.status])).toEqual([
+      // One conversation: answered in arrival order.
+      [1n, AckStatus.OK],
+      [2n, AckStatus.OK],
+      [1n, AckStatus.DUPLICATE],
+      [2n, AckStatus.DUPLICATE],
+      [1n, AckStatus.DUPLICATE],
+    ]);
+    expect(alice.link.inFlight).toBe(0);
+    // A SYNC and its retransmission, a commit and its retransmission: one each.
+    const gate2 = new Promise<void>((resolve) => (release = resolve));
+    const read = stores.log.read.bind(stores.log);
+    stores.log.read = async (...args) => (await gate2, read(...args));
+    alice.feed(alice.syncFrame(), alice.syncFrame(), alice.commitFrame(commitKey), alice.commitFrame(commitKey));
+    expect(alice.link.state).toBe("open");
+    release();
+    const replies = await alice.exchange();
+    expect(replies.map((r) => r.op)).toEqual([Op.SYNC_RESULT, Op.SYNC_RESULT, Op.ACK, Op.ACK]);
+  });
+
+  test("copies are bounded too: more than 4 × max_in_flight frames waiting → RATE_LIMITED", async () => {
+    const stores = createMemoryStores();
+    const gate = new Promise<void>(() => undefined);
+    stores.dedupe.get = async () => (await gate, undefined);
+    const { engine } = makeEngine({ limits: { maxInFlight: 2 } }, stores);
+    const alice = await connected(engine, "alice");
+    for (let i = 0; i < 8; i++) alice.feed(alice.sendFrame({ clientMsgId: 1n + BigInt(i % 2) }));
+    expect(alice.link.state).toBe("open");
+    alice.feed(alice.sendFrame({ clientMsgId: 1n }));
+    expect(alice.drain().map((r) => [r.op, r.body.code])).toEqual([[Op.DISCONNECT, DisconnectCode.RATE_LIMITED]]);
+    expect(alice.events().find((e) => e.type === "protocol-error")).toMatchObject({ reason: "more than 8 frames unanswered (retransmissions included)" });
+  });
+
   test("HEARTBEATs do not count as in flight", async () => {
     const { engine } = makeEngine({ limits: { maxInFlight: 1 } });
     const alice = await connected(engine, "alice");

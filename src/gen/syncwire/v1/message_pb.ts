@@ -83,7 +83,7 @@ export type MessagePacket = Message<"syncwire.v1.MessagePacket"> & {
   serverMsgId: bigint;
 
   /**
-   * The conversation (one-to-one or group) the message belongs to.
+   * The conversation the message belongs to (version 1: one-to-one, see recipient_id).
    *
    * @generated from field: string conversation_id = 3;
    */
@@ -97,7 +97,8 @@ export type MessagePacket = Message<"syncwire.v1.MessagePacket"> & {
   senderId: string;
 
   /**
-   * The recipient's user id for one-to-one messages; empty for group conversations.
+   * The recipient's user id; required on SEND. Version 1 defines one-to-one messages only (group
+   * conversations are future work).
    *
    * @generated from field: string recipient_id = 5;
    */

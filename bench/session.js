@@ -1,0 +1,147 @@
+// Session speed: a ClientEngine and a ServerEngine in one process over memory stores, joined by a loop
+// that hands each pollTransmit() result to the other side (receiveMessage) and waits for the stores
+// (link.idle()). Counted: messages acknowledged to the sender (its `sent` events) per second. Run after a
+// build: `npm run bench -- session`.
+//
+// The sender is online, so every message also comes back to it the way it would in an app: NOTIFY →
+// SYNC → SYNC_RESULT (pages of up to 100) → SYNC_COMMIT → ACK; those frames are part of the cost. The
+// recipient is offline (its log grows, trimmed beyond the memory store's retention). The stores have
+// their default bounds (100,000 dedupe records, 10,000 entries per user, 100,000 trimmed keys), which a
+// few seconds of this loop fill: the figures are the steady state, evictions included.
+//
+// - one by one: send a message, wait for its ACK, send the next (the interactive case; 16 in turn per
+//   benchmark call, so benchmark.js's own overhead per deferred call does not dominate);
+// - batched: 128 messages per tick, each in its own conversation — the client keeps one SEND per
+//   conversation in flight (the per-conversation window of 1, docs/PROTOCOL.md §11.4), so messages of one
+//   conversation would go one round trip each; 128 is WELCOME's default max_in_flight, and the frames
+//   leave in BATCHes of up to 64 (max_batch_frames) each way;
+// - batched, SEND → ACK only: the loop withholds NOTIFYs, so the sender never syncs (the session's own
+//   cost without the sync cycle's protobuf-es bodies);
+// - codec only: per message, what no session can avoid — encode the SEND, decode it, encode the ACK,
+//   decode it — as the floor the others are compared with.
+//
+// BENCH_BASELINE_DIST=/path/to/another/dist adds the same cases for that build, in the same run (for
+// before/after figures: build the older commit in a scratch checkout and point at its dist/).
+import os from "node:os";
+import * as current from "../dist/index.js";
+import { consume, runSuiteAsync } from "./harness.js";
+
+const T0 = Date.UTC(2025, 0, 1);
+const content = new TextEncoder().encode("Are we still on for lunch tomorrow at noon? I'll book the usual place, 12:00.");
+
+/** mulberry32 */
+function seeded(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One client and one server link of `lib`, in a loop. */
+class Loop {
+  constructor(lib, { withholdNotify = false } = {}) {
+    this.lib = lib;
+    this.now = T0;
+    this.withholdNotify = withholdNotify;
+    this.server = new lib.ServerEngine({
+      stores: lib.createMemoryStores({ objects: { randomBytes: (t) => t.fill(7) } }),
+      authenticate: (hello) => ({ user: hello.token }),
+      random: seeded(1),
+    });
+    // Without batching from the server, a withheld NOTIFY is a frame of its own the loop can drop.
+    this.client = new lib.ClientEngine({ clientId: "alice-laptop", token: "alice", userId: "alice", random: seeded(2), batching: !withholdNotify });
+    this.link = this.server.accept(this.now, { wake: () => undefined });
+    this.acked = 0;
+    this.client.connect(this.now);
+  }
+
+  /** Moves frames both ways until both sides are quiet. */
+  async settle() {
+    const { client, link } = this;
+    for (let round = 0; round < 10_000; round++) {
+      const now = this.now;
+      let moved = false;
+      for (let f = client.pollTransmit(now); f !== undefined; f = client.pollTransmit(now)) {
+        link.receiveMessage(f, now);
+        moved = true;
+      }
+      await link.idle();
+      for (let f = link.pollTransmit(now); f !== undefined; f = link.pollTransmit(now)) {
+        // The op is the header's bytes 8–11: NOTIFY is 10.
+        if (this.withholdNotify && f[11] === this.lib.Op.NOTIFY && f[10] === 0 && f[9] === 0 && f[8] === 0) continue;
+        client.receiveMessage(f, now);
+        moved = true;
+      }
+      for (let e = client.pollEvent(); e !== undefined; e = client.pollEvent()) {
+        if (e.type === "sent") this.acked++;
+        else if (e.type === "failed" || e.type === "error" || e.type === "disconnected" || e.type === "link-dead") throw new Error(`unexpected ${e.type}: ${e.reason ?? e.code}`);
+      }
+      while (link.pollEvent() !== undefined);
+      if (!moved) return;
+    }
+    throw new Error("the loop does not settle");
+  }
+
+  /** Sends `count` messages one after the other, each once the previous one is acked. */
+  async sendInTurn(count) {
+    for (let i = 0; i < count; i++) await this.send(1, 1);
+  }
+
+  /** Sends `count` messages in `conversations` conversations (round robin), and waits until all are acked. */
+  async send(count, conversations) {
+    this.now++;
+    const target = this.acked + count;
+    for (let i = 0; i < count; i++) {
+      this.client.send({ conversationId: `c2c:alice:bob:${i % conversations}`, recipientId: "bob", kind: this.lib.MessageKind.TEXT, content }, this.now);
+    }
+    await this.settle();
+    if (this.acked !== target) throw new Error(`${this.acked} acked, expected ${target}`);
+  }
+}
+
+/** The codec's share of one message: SEND encoded and decoded, its ACK encoded and decoded. */
+function codecOnly(lib) {
+  const { Op, encodeBodyFrame, decodeFrame, decodeMessage, MessageKind } = lib;
+  let id = 0x0190_0000_0000_0000n;
+  return async () => {
+    for (let i = 0; i < 128; i++) {
+      const clientMsgId = ++id;
+      const packet = { $typeName: "syncwire.v1.MessagePacket", clientMsgId, serverMsgId: 0n, conversationId: "c2c:alice:bob:7", senderId: "", recipientId: "bob", kind: MessageKind.TEXT, content, createdAtMs: 1_735_689_600_000n };
+      const send = decodeFrame(encodeBodyFrame(Op.SEND, packet, { seq: i + 1 }));
+      const received = decodeMessage(Op.SEND, send.body, send.headerLength);
+      const ack = { $typeName: "syncwire.v1.Ack", status: 0, clientMsgId: received.clientMsgId, serverMsgId: BigInt(i + 1), serverTimeMs: 1_735_689_600_000n, error: "" };
+      const reply = decodeFrame(encodeBodyFrame(Op.ACK, ack, { seq: i + 1 }));
+      consume(Number(decodeMessage(Op.ACK, reply.body, reply.headerLength).serverMsgId & 0xffn));
+    }
+  };
+}
+
+async function casesFor(lib, label) {
+  const oneByOne = new Loop(lib);
+  const batched = new Loop(lib);
+  const ackOnly = new Loop(lib, { withholdNotify: true });
+  await oneByOne.send(1, 1);
+  await batched.send(128, 128);
+  await ackOnly.send(128, 128);
+  return [
+    { name: `${label}one by one (send, wait for the ACK)`, fn: () => oneByOne.sendInTurn(16), perOp: 16 },
+    { name: `${label}batched (128 per tick, 128 conversations)`, fn: () => batched.send(128, 128), perOp: 128, reference: label === "" },
+    { name: `${label}batched, SEND → ACK only (no sync)`, fn: () => ackOnly.send(128, 128), perOp: 128 },
+  ];
+}
+
+const load = () => os.loadavg().map((n) => n.toFixed(2)).join(" ");
+console.log(`\nload average before: ${load()}`);
+const cases = await casesFor(current, "");
+cases.push({ name: "codec only: SEND and ACK encoded and decoded (the floor)", fn: codecOnly(current), perOp: 128 });
+const baselineDist = process.env.BENCH_BASELINE_DIST;
+if (baselineDist !== undefined) {
+  const baseline = await import(new URL(`file://${baselineDist.replace(/\/$/, "")}/index.js`).href);
+  cases.push(...(await casesFor(baseline, "baseline: ")));
+}
+await runSuiteAsync("client ↔ server in process, memory stores (sender online: its NOTIFY/SYNC/COMMIT cycle included)", cases, { unit: "acked msgs" });
+console.log(`\nload average after: ${load()}`);
