@@ -71,6 +71,7 @@ export class ServerLinkDriver {
   #again = false;
   /** Most bytes the transport held unwritten at once (for tests and metrics). */
   #maxBuffered = 0;
+  #bytesReceived = 0;
   readonly #done: Promise<void>;
   #resolveDone!: () => void;
 
@@ -92,6 +93,11 @@ export class ServerLinkDriver {
     return this.#maxBuffered;
   }
 
+  /** Bytes received from the peer so far (stream bytes and messages). */
+  get bytesReceived(): number {
+    return this.#bytesReceived;
+  }
+
   /** The link's number and transport, for logs. */
   get description(): string {
     return `${this.#options.transport}#${this.#options.link} ${this.#options.remote}`;
@@ -109,12 +115,14 @@ export class ServerLinkDriver {
 
   /** Bytes of a byte stream (TCP, TLS, an HTTP body). */
   bytes(chunk: Uint8Array): void {
+    this.#bytesReceived += chunk.byteLength;
     this.connection.receiveBytes(chunk, Date.now());
     this.drain();
   }
 
   /** One WebSocket message. */
   message(message: Uint8Array): void {
+    this.#bytesReceived += message.byteLength;
     this.connection.receiveMessage(message, Date.now());
     this.drain();
   }
