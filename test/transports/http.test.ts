@@ -28,7 +28,7 @@ const syncRequest = (seq: number) => encodeBodyFrame(Op.SYNC, create(SyncRequest
 const concat = (...parts: Uint8Array[]) => Uint8Array.from(parts.flatMap((p) => [...p]));
 
 async function post(url: string, body: Uint8Array, headers: Record<string, string> = { "Content-Type": "application/octet-stream" }, method = "POST") {
-  const response = await fetch(url, { method, headers, ...(method === "POST" ? { body } : {}) });
+  const response = await fetch(url, { method, headers, ...(method === "POST" ? { body: body as Uint8Array<ArrayBuffer> } : {}) });
   return { status: response.status, headers: response.headers, bytes: new Uint8Array(await response.arrayBuffer()) };
 }
 

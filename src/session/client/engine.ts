@@ -648,7 +648,7 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
   /** One frame from the server (or from inside its BATCH). Body errors become a protocol error. */
   #dispatch(frame: Frame, now: number): void {
     try {
-      if (this.#state === "open" && frame.version !== this.#version) {
+      if (this.#welcomed && frame.version !== this.#version) {
         this.#protocolError("UNEXPECTED_VERSION", `${opName(frame.op)} with header version ${frame.version} on a version ${this.#version} link`);
         return;
       }
@@ -760,7 +760,7 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
 
   #onDisconnect(frame: Frame): void {
     const disconnect = decodeMessage(Op.DISCONNECT, frame.body, frame.headerLength);
-    const refused = this.#state === "handshaking" && frame.seq === this.#helloSeq;
+    const refused = !this.#welcomed && frame.seq === this.#helloSeq;
     this.#endLink();
     this.#dropOutput();
     this.#state = "closed";
