@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
-import { MessageKind, syncKeyEquals, type MessagePacket, type SyncKey } from "../../src/index.js";
+import { MessageKind, syncKeyEquals, type ClientEngineOptions, type MessagePacket, type SyncKey } from "../../src/index.js";
 import type { SyncwireClient, SyncwireClientOptions } from "../../src/web/index.js";
 import { createClient, SyncwireServer, tokenAuthenticator, type CreateClientOptions, type SyncwireServerOptions } from "../../src/node/index.js";
 
@@ -69,7 +69,7 @@ export class Harness {
   }
 
   /** A started client for `url`, logged in as `user` (token = user id), tracking its messages and events. */
-  client(url: string, user: string, options: Partial<CreateClientOptions> & { engine?: Partial<SyncwireClientOptions["engine"]> } = {}): TrackedClient {
+  client(url: string, user: string, options: Omit<Partial<CreateClientOptions>, "engine"> & { engine?: Partial<ClientEngineOptions> } = {}): TrackedClient {
     const client = createClient({
       reconnect: FAST_RECONNECT,
       ...options,
