@@ -17,6 +17,7 @@
 import type { ServerConnection } from "../session/server/connection.js";
 import type { ServerEngine } from "../session/server/engine.js";
 import type { ServerEvent } from "../session/server/events.js";
+import { DeadlineTimer } from "../web/deadline-timer.js";
 
 /** What the driver needs from a transport. */
 export interface ServerLinkIo {
@@ -62,8 +63,10 @@ export class ServerLinkDriver {
   readonly connection: ServerConnection;
   readonly #io: ServerLinkIo;
   readonly #options: ServerLinkOptions;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #due: number | undefined;
+  readonly #timer = new DeadlineTimer(() => {
+    this.connection.handleTimeout(Date.now());
+    this.drain();
+  });
   #paused = false;
   #ended = false;
   #finished = false;
@@ -137,7 +140,7 @@ export class ServerLinkDriver {
   transportClosed(): void {
     if (this.#finished) return;
     this.#finished = true;
-    clearTimeout(this.#timer);
+    this.#timer.cancel();
     this.connection.linkClosed(Date.now());
     this.#drainEvents();
     this.#resolveDone();
@@ -185,23 +188,7 @@ export class ServerLinkDriver {
       this.#io.resumeInput();
     }
     this.#drainEvents();
-    const due = link.pollTimeout();
-    if (due !== this.#due) {
-      clearTimeout(this.#timer);
-      this.#due = due;
-      this.#timer =
-        due === undefined
-          ? undefined
-          : setTimeout(
-              () => {
-                this.#timer = undefined;
-                this.#due = undefined;
-                this.connection.handleTimeout(Date.now());
-                this.drain();
-              },
-              Math.max(0, due - now),
-            );
-    }
+    this.#timer.arm(link.pollTimeout(), now);
     if (emptied && link.state === "closed" && !this.#ended) {
       this.#ended = true;
       this.#io.end();

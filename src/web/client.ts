@@ -44,6 +44,7 @@ import type { ClientEvent } from "../session/client/events.js";
 import type { ClientEngineOptions } from "../session/client/options.js";
 import type { UploadHandle } from "../session/client/uploads.js";
 import { SessionError } from "../session/errors.js";
+import { DeadlineTimer } from "./deadline-timer.js";
 import type { ClientTransport, TransportHandlers, TransportLink } from "./transport.js";
 
 /** Where the client is (see the diagram at the top of this file). */
@@ -142,8 +143,11 @@ export class SyncwireClient {
   #stopReason = "";
   /** A token for the next HELLO (start()'s), then forgotten. */
   #token: string | undefined;
-  #engineTimer: Timer | undefined;
-  #engineDue: number | undefined;
+  readonly #engineTimer = new DeadlineTimer(() => {
+    if (!this.#linkOpen) return;
+    this.engine.handleTimeout(this.#now());
+    this.#pump();
+  });
   #reconnectTimer: Timer | undefined;
   #connectTimer: Timer | undefined;
   #pumping = false;
@@ -438,9 +442,7 @@ export class SyncwireClient {
   }
 
   #stop(): void {
-    clearTimeout(this.#engineTimer);
-    this.#engineTimer = undefined;
-    this.#engineDue = undefined;
+    this.#engineTimer.cancel();
     this.#setState("stopped", this.#stopReason || "stopped");
     const error = new SessionError("CLOSED", `the client stopped: ${this.#stopReason || "stopped"}`);
     for (const waiter of this.#quietWaiters.splice(0)) waiter.reject(error);
@@ -508,7 +510,7 @@ export class SyncwireClient {
             link.close();
           }
         }
-        this.#armTimer(now);
+        this.#engineTimer.arm(this.#linkOpen ? this.engine.pollTimeout() : undefined, now);
         if (this.#quietWaiters.length > 0 && drained && this.#linkOpen && !this.#closing && this.engine.state === "open" && this.engine.requestsInFlight === 0) {
           for (const waiter of this.#quietWaiters.splice(0)) waiter.resolve();
         }
@@ -519,25 +521,5 @@ export class SyncwireClient {
     } finally {
       this.#pumping = false;
     }
-  }
-
-  #armTimer(now: number): void {
-    const due = this.#linkOpen ? this.engine.pollTimeout() : undefined;
-    if (due === this.#engineDue) return;
-    clearTimeout(this.#engineTimer);
-    this.#engineDue = due;
-    this.#engineTimer =
-      due === undefined
-        ? undefined
-        : setTimeout(
-            () => {
-              this.#engineTimer = undefined;
-              this.#engineDue = undefined;
-              if (!this.#linkOpen) return;
-              this.engine.handleTimeout(this.#now());
-              this.#pump();
-            },
-            Math.max(0, due - now),
-          );
   }
 }

@@ -54,6 +54,18 @@ function makeClient(transport: ClientTransport, extra: Partial<ConstructorParame
   return { client, events };
 }
 
+/** A started client whose first link is open and welcomed (WELCOME without batches). */
+async function openClient(extra: Partial<ConstructorParameters<typeof SyncwireClient>[0]> = {}) {
+  const { transport, links } = scriptedTransport();
+  const made = makeClient(transport, extra);
+  made.client.start();
+  await settle();
+  const link = links[0]!;
+  link.handlers.open();
+  link.handlers.bytes(welcome());
+  return { ...made, link, links };
+}
+
 beforeEach(() => {
   vi.useFakeTimers({ now: Date.UTC(2025, 0, 1) });
 });
@@ -175,13 +187,7 @@ describe("reconnecting", () => {
 
 describe("the adapter loop", () => {
   test("a full transport stops the polling until writable(); nothing is lost or reordered", async () => {
-    const { transport, links } = scriptedTransport();
-    const { client } = makeClient(transport);
-    client.start();
-    await settle();
-    const link = links[0]!;
-    link.handlers.open();
-    link.handlers.bytes(welcome());
+    const { client, link } = await openClient();
     link.full = true;
     for (let i = 0; i < 5; i++) client.send({ conversationId: `c${i}`, recipientId: "bob" });
     // The first SEND went out and the transport said "full": nothing more until writable().
@@ -196,13 +202,7 @@ describe("the adapter loop", () => {
   });
 
   test("quiet() resolves once every request is answered", async () => {
-    const { transport, links } = scriptedTransport();
-    const { client } = makeClient(transport);
-    client.start();
-    await settle();
-    const link = links[0]!;
-    link.handlers.open();
-    link.handlers.bytes(welcome());
+    const { client, link } = await openClient();
     let quiet = false;
     void client.quiet().then(() => (quiet = true));
     client.send({ conversationId: "c", recipientId: "bob" });
@@ -220,13 +220,7 @@ describe("the adapter loop", () => {
   });
 
   test("disconnect(): DISCONNECT NORMAL is the last frame, then the link closes and nothing reconnects", async () => {
-    const { transport, links } = scriptedTransport();
-    const { client } = makeClient(transport);
-    client.start();
-    await settle();
-    const link = links[0]!;
-    link.handlers.open();
-    link.handlers.bytes(welcome());
+    const { client, link, links } = await openClient();
     const done = client.disconnect();
     expect(link.sent.at(-1)!.op).toBe(Op.DISCONNECT);
     expect(link.closed).toBe(true);
