@@ -14,7 +14,7 @@ import { tcpTransport, tlsTransport } from "./net-transport.js";
 
 /** Options of {@link nodeTransport}. */
 export interface NodeTransportOptions {
-  /** TLS options for `tls://` and `wss://` (e.g. `ca` for a private CA). */
+  /** TLS options for `tls://` (e.g. `ca` for a private CA). */
   readonly tls?: ConnectionOptions;
   /** The outgoing buffer bound of a link (see the transports). Default 1 MiB. */
   readonly maxBufferedBytes?: number;
@@ -39,17 +39,10 @@ export function nodeTransport(url: string | URL, options: NodeTransportOptions =
       return parsed.protocol === "tcp:" ? tcpTransport(common) : tlsTransport({ ...common, ...(options.tls === undefined ? {} : { tls: options.tls }) });
     }
     case "ws:":
-    case "wss:": {
-      // ws's constructor takes (url, protocols, options): TLS options ride along as its third argument.
-      const tls = options.tls;
-      const Socket: WebSocketConstructor =
-        tls === undefined ? (WebSocket as unknown as WebSocketConstructor) : (class extends WebSocket {
-          constructor(address: string, protocols?: string | string[]) {
-            super(address, protocols, tls);
-          }
-        } as unknown as WebSocketConstructor);
-      return webSocketTransport(parsed, { WebSocket: Socket, ...(options.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: options.maxBufferedBytes }) });
-    }
+    case "wss:":
+      // ws's class has the browser's surface (addEventListener, binaryType, bufferedAmount). For wss:// with
+      // a private CA, give webSocketTransport a subclass of ws's WebSocket that passes its TLS options.
+      return webSocketTransport(parsed, { WebSocket: WebSocket as unknown as WebSocketConstructor, ...(options.maxBufferedBytes === undefined ? {} : { maxBufferedBytes: options.maxBufferedBytes }) });
     case "http:":
     case "https:":
       return shortLinkTransport(parsed, options.shortLink);

@@ -4,7 +4,7 @@
 // lost and nothing shown twice.
 import { describe, expect, test } from "vitest";
 import { DisconnectCode, MessageKind, syncKeyEquals } from "../../src/index.js";
-import type { SyncwireServerOptions } from "../../src/node/index.js";
+import { nodeTransport, type SyncwireServerOptions } from "../../src/node/index.js";
 import { conversation, keyMatchesServer, LOOPBACK, testCertificate, textMessage, textOf, useHarness, waitUntil } from "./support.js";
 
 const harness = useHarness();
@@ -158,4 +158,28 @@ test("two servers over one set of stores are two nodes: a message sent on one re
   expect((await ack).duplicate).toBe(false);
   await waitUntil(() => bob.messages.length === 1, "bob's NOTIFY from the other node, and his sync");
   expect(textOf(bob.messages[0]!)).toBe("across nodes");
+});
+
+test("IPv6 loopback: a server on ::1 and a client at tcp://[::1]:port and ws://[::1]:port", async () => {
+  const server = await harness.server({ tcp: { host: "::1", port: 0 }, ws: { host: "::1", port: 0 } });
+  expect(server.addresses.tcp!.url).toMatch(/^tcp:\/\/\[::1\]:\d+$/);
+  const alice = harness.client(server.addresses.tcp!.url, "alice");
+  const bob = harness.client(server.addresses.ws!.url, "bob");
+  await Promise.all([alice.client.once("open"), bob.client.once("open")]);
+  alice.client.send(textMessage("alice", "bob", "over IPv6"));
+  await waitUntil(() => bob.messages.length === 1, "bob's message over ::1");
+  expect(server.links.map((l) => l.description)).toEqual(expect.arrayContaining([expect.stringMatching(/^tcp#\d+ \[::1\]:\d+$/), expect.stringMatching(/^ws#\d+ \[::1\]:\d+$/)]));
+});
+
+describe("nodeTransport", () => {
+  test("picks the transport by scheme and refuses what it cannot reach", () => {
+    expect(nodeTransport("tcp://127.0.0.1:9000").kind).toBe("tcp");
+    expect(nodeTransport("tls://localhost:9003").kind).toBe("tls");
+    expect(nodeTransport("ws://127.0.0.1:9001/").kind).toBe("ws");
+    expect(nodeTransport("wss://chat.example/ws").kind).toBe("wss");
+    expect(nodeTransport("http://127.0.0.1:9002/")).toMatchObject({ kind: "http", short: true });
+    expect(() => nodeTransport("tcp://127.0.0.1")).toThrow(RangeError);
+    expect(() => nodeTransport("mqtt://127.0.0.1:1883")).toThrow(/no syncwire transport for mqtt:/);
+    expect(() => nodeTransport("not a url")).toThrow(TypeError);
+  });
 });
