@@ -1,6 +1,6 @@
 /**
  * Request numbering. A sender numbers its requests 1, 2, 3, …; after 2^32 − 1 it wraps to 1, because
- * seq 0 is reserved for unsolicited server frames (NOTIFY, a pushed SYNC_RESULT). Replies echo the seq
+ * seq 0 is reserved for unsolicited server frames (NOTIFY). Replies echo the seq
  * of the frame they answer.
  */
 

@@ -1,7 +1,9 @@
 // The fast path against its reference: protobuf-es's toBinary/fromBinary for valid messages (unknown
 // fields included), and the validator + fromBinary path for arbitrary, mangled bytes (same result or
-// the same error at the same offset).
-import { fromBinary, toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
+// the same error at the same offset). The validator shares the fast path's reader, so a reader bug
+// would cancel out here: test/bodies/model.test.ts checks both against an independent model of the
+// rules and protobuf-es's fromBinary alone.
+import { create, fromBinary, toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { AckSchema, MediaRefSchema, MessagePacketSchema, SyncKeySchema, BodyError, decodeProto, encodeProto, hasFastPath } from "../../src/bodies/index.js";
@@ -9,7 +11,8 @@ import { scratchWriter } from "../../src/bodies/proto.js";
 import { BodyReader } from "../../src/bodies/reader.js";
 import { checkMessage } from "../../src/bodies/validate.js";
 import { atOffset } from "../support/hex.js";
-import { mangledArb, messageArb } from "./arbitraries.js";
+import { mangledArb, messageArb, varint } from "./arbitraries.js";
+import { runs } from "../support/runs.js";
 
 const HOT: [string, DescMessage][] = [
   ["MessagePacket", MessagePacketSchema],
@@ -39,20 +42,20 @@ test("the hot messages take the fast path", () => {
 });
 
 describe.each(HOT)("%s", (_name, schema) => {
-  test.prop([messageArb(schema, { roundTrippable: false })], { numRuns: 400 })("encodes byte-for-byte like toBinary", (message) => {
+  test.prop([messageArb(schema, { roundTrippable: false })], { numRuns: runs(400) })("encodes byte-for-byte like toBinary", (message) => {
     expect(encodeProto(schema, message)).toStrictEqual(toBinary(schema, message));
   });
 
-  test.prop([messageArb(schema, { roundTrippable: false })], { numRuns: 400 })("decodes like fromBinary, at any byteOffset", (message) => {
+  test.prop([messageArb(schema, { roundTrippable: false })], { numRuns: runs(400) })("decodes like fromBinary, at any byteOffset", (message) => {
     const bytes = atOffset(toBinary(schema, message));
     expect(decodeProto(schema, bytes)).toStrictEqual(fromBinary(schema, bytes));
   });
 
-  test.prop([messageArb(schema)], { numRuns: 200 })("round-trips (unknown fields kept)", (message) => {
+  test.prop([messageArb(schema)], { numRuns: runs(200) })("round-trips (unknown fields kept)", (message) => {
     expect(decodeProto(schema, encodeProto(schema, message))).toStrictEqual(message);
   });
 
-  test.prop([mangledArb(messageArb(schema, { roundTrippable: false }).map((m) => toBinary(schema, m)))], { numRuns: 1500 })(
+  test.prop([mangledArb(messageArb(schema, { roundTrippable: false }).map((m) => toBinary(schema, m)))], { numRuns: runs(1500) })(
     "agrees with validator + fromBinary on mangled bytes",
     (bytes) => {
       expect(outcome(() => decodeProto(schema, bytes))).toStrictEqual(outcome(() => referenceDecode(schema, bytes)));
@@ -83,7 +86,7 @@ test.prop([fc.array(fc.integer({ min: 0, max: 0xffff_ffff }), { maxLength: 4 })]
 });
 
 describe.each(HOT)("%s near the end of a slab", (_name, schema) => {
-  test.prop([messageArb(schema, { roundTrippable: false }), fc.integer({ min: 0, max: 400 })], { numRuns: 300 })(
+  test.prop([messageArb(schema, { roundTrippable: false }), fc.integer({ min: 0, max: 400 })], { numRuns: runs(300) })(
     "encodes correctly wherever the slab runs out (the message moves to a new slab mid-write)",
     (message, room) => {
       const w = scratchWriter();
@@ -92,4 +95,34 @@ describe.each(HOT)("%s near the end of a slab", (_name, schema) => {
       expect(encodeProto(schema, message)).toStrictEqual(toBinary(schema, message));
     },
   );
+});
+
+// Lengths where a varint prefix grows by a byte (128, 2^14, 2^21), for strings (whose prefix is
+// reserved from 3 × their UTF-16 length and then shrunk) and for nested messages (whose prefix is
+// reserved as one byte and then widened): the property tests rarely land exactly on them.
+describe("lengths at every varint-size boundary encode like toBinary", () => {
+  const sizes = [0, 1, 42, 43, 127, 128, 129, 5461, 5462, 16383, 16384, 16385, 699_050, 699_051, 2_097_151, 2_097_152];
+  test.each(sizes)("a string of %i bytes, ASCII and two-byte", (n) => {
+    // n bytes of ASCII, n bytes of two-byte characters, and (up to 2^14 + 1) n three-byte characters:
+    // 43 of those need a two-byte prefix although 43 characters take the one-byte-prefix path first.
+    const texts = ["a".repeat(n), "é".repeat(n >> 1) + "a".repeat(n & 1), ...(n <= 16385 ? ["你".repeat(n)] : [])];
+    for (const text of texts) {
+      const message = create(MessagePacketSchema, { clientMsgId: 1n, conversationId: text });
+      expect(Buffer.compare(encodeProto(MessagePacketSchema, message), toBinary(MessagePacketSchema, message))).toBe(0);
+    }
+  });
+  test.each(sizes.filter((n) => n > 4 && n < 100_000))("a nested MediaRef of %i bytes, and one byte either side", (n) => {
+    // MediaRef = object_id "o" (3 bytes) + thumbnail tag (1) + its length prefix + the thumbnail.
+    const prefix = (t: number): number => varint(BigInt(t)).length;
+    const thumbnailLengths = [];
+    for (let t = Math.max(0, n - 12); t <= n; t++) if (Math.abs(4 + prefix(t) + t - n) <= 1) thumbnailLengths.push(t);
+    expect(thumbnailLengths.some((t) => 4 + prefix(t) + t === n)).toBe(true);
+    for (const t of thumbnailLengths) {
+      const thumbnail = new Uint8Array(t);
+      const message = create(MessagePacketSchema, { clientMsgId: 1n, media: { objectId: "o", thumbnail } });
+      expect(Buffer.compare(encodeProto(MessagePacketSchema, message), toBinary(MessagePacketSchema, message))).toBe(0);
+      const key = create(SyncKeySchema, { entries: [{ key: 1, version: 2n, $unknown: [{ no: 9, wireType: 2, data: new Uint8Array([...varint(BigInt(thumbnail.length)), ...thumbnail]) }] }] });
+      expect(Buffer.compare(encodeProto(SyncKeySchema, key), toBinary(SyncKeySchema, key))).toBe(0);
+    }
+  });
 });

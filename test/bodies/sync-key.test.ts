@@ -80,6 +80,19 @@ describe("text form", () => {
     expect(() => parseSyncKey(text)).toThrow(expect.objectContaining({ code: "BAD_SYNC_KEY", offset }));
   });
 
+  test("the error names itself, its code and where", () => {
+    const error = (() => {
+      try {
+        parseSyncKey("1_2|3_02");
+      } catch (e) {
+        return e as SyncKeyFormatError;
+      }
+      throw new Error("no error");
+    })();
+    expect(error.name).toBe("SyncKeyFormatError");
+    expect(error.message).toMatch(/^expected key_version, got "3_02" \(BAD_SYNC_KEY at character 4\)$/);
+  });
+
   test("the largest key and version parse; the empty string is the empty key", () => {
     expect(formatSyncKey(parseSyncKey("4294967295_18446744073709551615"))).toBe("4294967295_18446744073709551615");
     expect(parseSyncKey("")).toStrictEqual(create(SyncKeySchema));
@@ -151,6 +164,11 @@ describe("compare, hasNewer, equals", () => {
 
   test("createSyncKey validates and sorts", () => {
     expect(formatSyncKey(createSyncKey([[3, 1n], [1, 2n], [3, 5n]]))).toBe("1_2|3_5");
+    // A repeated key keeps its largest version, whichever comes first.
+    expect(formatSyncKey(createSyncKey([[3, 5n], [1, 2n], [3, 1n]]))).toBe("1_2|3_5");
+    expect(formatSyncKey(createSyncKey(new Map([[0, 0n], [0xffff_ffff, (1n << 64n) - 1n]])))).toBe("0_0|4294967295_18446744073709551615");
+    for (const key of [2 ** 32, 1.5, Number.NaN]) expect(() => createSyncKey([[key, 1n]])).toThrow(RangeError);
+    expect(() => createSyncKey([[1, 1n << 64n]])).toThrow(RangeError);
     expect(() => createSyncKey([[-1, 1n]])).toThrow(RangeError);
     expect(() => createSyncKey([[1, -1n]])).toThrow(RangeError);
     expect(() => createSyncKey([[1, 1 as unknown as bigint]])).toThrow(RangeError);

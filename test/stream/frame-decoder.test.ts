@@ -4,6 +4,7 @@ import { describe, expect, vi } from "vitest";
 import { decodeFrames, encodeFrame, FrameDecoder, FrameError, HEADER_SIZE, MAX_FRAME_SIZE_LIMIT, type Frame, type FrameInit } from "../../src/index.js";
 import { frameInitArb } from "../support/arbitraries.js";
 import { concat } from "../support/hex.js";
+import { runs } from "../support/runs.js";
 
 /** Cuts `bytes` at the given positions into chunks that are views of one buffer each (copied, so each chunk has its own ArrayBuffer). */
 function cut(bytes: Uint8Array, positions: readonly number[]): Uint8Array[] {
@@ -88,7 +89,7 @@ describe("any split of any frame list yields exactly those frames", () => {
     const encoded = inits.map((f) => encodeFrame(f));
     const total = encoded.reduce((n, e) => n + e.byteLength, 0);
     return fc.tuple(fc.constant(inits), fc.constant(encoded), splitArb(total, encoded));
-  }), fc.constantFrom(undefined, 0, 64)], { numRuns: 150 })("frames, views and copy count", ([inits, encoded, positions], poolSize) => {
+  }), fc.constantFrom(undefined, 0, 64)], { numRuns: runs(150) })("frames, views and copy count", ([inits, encoded, positions], poolSize) => {
     const stream = concat(encoded);
     const chunks = cut(stream, positions);
     const decoder = new FrameDecoder({ poolSize });
@@ -187,6 +188,32 @@ describe("hostile streams", () => {
     },
   );
 
+  // A small frame (pooled) whose first chunk ends inside bytes 4–7 continues on the short-chunk path
+  // (chunks smaller than what the frame still needs): its header fields must be checked there too, and
+  // as soon as their bytes are in.
+  test.each([
+    ["headerLength 15", header(40, 15), "BAD_HEADER_LENGTH", 4, 6],
+    ["headerLength above packetLength", header(40, 41), "BAD_HEADER_LENGTH", 4, 6],
+    ["version 2", header(40, 16, 2), "UNSUPPORTED_VERSION", 6, 8],
+  ])("a small frame's %s is caught on the short-chunk path, the moment its bytes are in", (_name, bad, code, field, needed) => {
+    const prefix = encodeFrame({ op: 2, seq: 1 });
+    const stream = concat([prefix, bad, new Uint8Array(24)]);
+    for (let first = 4; first < needed; first++) {
+      for (let second = 1; first + second <= 12; second++) {
+        const decoder = new FrameDecoder();
+        expect(decoder.push(stream.subarray(0, 16 + first))).toHaveLength(1);
+        const push = (): Frame[] => decoder.push(stream.subarray(16 + first, 16 + first + second));
+        if (first + second < needed) {
+          expect(push()).toHaveLength(0);
+          expect(() => decoder.push(stream.subarray(16 + first + second))).toThrow(expect.objectContaining({ code, offset: 16 + field }));
+        } else {
+          expect(push).toThrow(expect.objectContaining({ code, offset: 16 + field }));
+        }
+        expect(decoder.error).toMatchObject({ code, offset: 16 + field });
+      }
+    }
+  });
+
   test("the limit is applied the moment the 4 length bytes are in, before the rest of the header", () => {
     const decoder = new FrameDecoder({ maxFrameSize: 100 });
     expect(decoder.push(new Uint8Array([0, 0]))).toHaveLength(0);
@@ -240,6 +267,14 @@ describe("API", () => {
     decoder.end();
     expect(() => decoder.push(new Uint8Array(1))).toThrow(/after end/);
   });
+  test("invalid options are the caller's error", () => {
+    for (const poolSize of [-1, 1.5, 2 ** 30 + 1, Number.NaN]) expect(() => new FrameDecoder({ poolSize })).toThrow(RangeError);
+    for (const versions of [[], [70000], [-1]]) expect(() => new FrameDecoder({ versions })).toThrow(RangeError);
+    expect(() => new FrameDecoder({ maxFrameSize: 15 })).toThrow(RangeError);
+    // The bounds themselves are accepted: 0 (no pool) and 2^30.
+    expect(new FrameDecoder({ poolSize: 0 }).push(encodeFrame({ op: 2 }))).toHaveLength(1);
+    expect(new FrameDecoder({ poolSize: 2 ** 30 }).bufferedBytes).toBe(0);
+  });
   test("an empty chunk completes nothing", () => {
     expect(new FrameDecoder().push(new Uint8Array(0))).toHaveLength(0);
   });
@@ -262,7 +297,7 @@ describe("differential: the stream decoder agrees with decodeFrames on the whole
     fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: 4 }),
     fc.array(fc.nat(), { maxLength: 30 }),
     fc.constantFrom(undefined, 0, 256),
-  ], { numRuns: 300 })("same frames, then the same error at the same offset", (inits, flips, positions, poolSize) => {
+  ], { numRuns: runs(300) })("same frames, then the same error at the same offset", (inits, flips, positions, poolSize) => {
     const stream = concat(inits.map((f) => encodeFrame(f)));
     for (const [at, value] of flips) stream[at % stream.byteLength] = value;
     let expected: unknown;

@@ -1,5 +1,7 @@
 /** Typed access to the golden vectors in fixtures/ (read at test time from the repo, never from ../shared). */
 import { readFileSync } from "node:fs";
+import type { Frame } from "../../src/index.js";
+import { toHex } from "./hex.js";
 
 export interface FrameFields {
   packetLength: number;
@@ -11,24 +13,50 @@ export interface FrameFields {
   body: string;
 }
 
+/** A decoded frame's fields as the fixtures spell them (extension and body in hex). */
+export function fieldsOf(frame: Frame): FrameFields {
+  return {
+    packetLength: frame.packetLength,
+    headerLength: frame.headerLength,
+    version: frame.version,
+    op: frame.op,
+    seq: frame.seq,
+    extension: toHex(frame.extension),
+    body: toHex(frame.body),
+  };
+}
+
+/** The decoder a vector is for (fixtures/README.md): splitBatch takes the vector as one BATCH frame, splitBatchBody as a body. */
+export type VectorDecoder = "decodeFrame" | "decodeFrames" | "splitBatch" | "splitBatchBody";
+
+export interface VectorOptions {
+  versions?: number[] | "any";
+  maxFrameSize?: number;
+  allowTrailer?: boolean;
+}
+
+/** What the bodies layer makes of a frame (fixtures/wire/frames.json): opaque, a message (JSON form) or an error. */
+export type BodyOutcome = { opaque: true } | { json: unknown } | { error: { code: string; offset: number } };
+
 export interface FrameVector {
   name: string;
   what: string;
-  kind: "frame" | "frames" | "batch";
+  decoder: VectorDecoder;
+  options: VectorOptions;
   hex: string;
-  options?: { versions?: number[] | "any"; maxFrameSize?: number };
   frames: FrameFields[];
   trailer: string;
   inner?: FrameFields[];
+  bodies?: BodyOutcome[];
   profile?: string;
 }
 
 export interface ErrorVector {
   name: string;
   what: string;
-  decoder: "decodeFrame" | "decodeFrames" | "splitBatch";
+  decoder: VectorDecoder;
+  options: VectorOptions;
   hex: string;
-  options?: { versions?: number[] | "any"; maxFrameSize?: number };
   code: string;
   offset: number;
 }

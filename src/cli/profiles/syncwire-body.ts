@@ -6,7 +6,7 @@
 import { toJson } from "@bufbuild/protobuf";
 import { decodeMessage } from "../../bodies/codec.js";
 import { BodyError } from "../../bodies/errors.js";
-import { bodySchemaOf, type BodyOp } from "../../bodies/schemas.js";
+import { acceptsEmptyBody, bodySchemaOf, type BodyOp } from "../../bodies/schemas.js";
 import type { Frame } from "../../wire/decode.js";
 import type { DecodedBody } from "../model.js";
 import { readTextBody } from "./body.js";
@@ -40,13 +40,14 @@ function textContents(json: unknown, path: string, out: Record<string, string>):
 /**
  * Reads the body of `frame`, which starts at stream offset `offset`.
  * @returns the op's message (protobuf JSON form, fresh), text or JSON for opaque ops, `undefined` for an
- *   empty or binary body, or an error body (BAD_BODY, at its stream offset) when the bytes are not the
+ *   empty body the op allows or a binary body, or an error body (BAD_BODY or EMPTY_BODY, at its stream offset) when the bytes are not the
  *   op's message. Never throws for bad bytes.
  */
 export function syncwireBody(frame: Frame, offset: number): DecodedBody | undefined {
   const schema = bodySchemaOf(frame.op);
   if (schema === undefined) return readTextBody(frame.body);
-  if (frame.body.byteLength === 0) return undefined;
+  // An empty body is shown as such where the op allows one; where it does not, decoding reports EMPTY_BODY.
+  if (frame.body.byteLength === 0 && acceptsEmptyBody(frame.op)) return undefined;
   try {
     const message = decodeMessage(frame.op as BodyOp, frame.body, frame.headerLength);
     const json = toJson(schema, message as never, { alwaysEmitImplicit: false });

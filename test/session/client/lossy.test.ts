@@ -7,18 +7,8 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { formatSyncKey } from "../../../src/index.js";
 import { decodeTransmit, FakeServer, Harness, reply, stored, T0, text } from "./support.js";
+import { seededRandom } from "../../support/random.js";
 
-/** mulberry32: a small seeded PRNG for the network and the engine's jitter. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface InFlight {
   at: number;
@@ -33,8 +23,8 @@ interface Weather {
 }
 
 function simulate(seed: number, weather: Weather) {
-  const rand = prng(seed);
-  const h = new Harness({ random: prng(seed ^ 0x5eed), partSize: 200, userId: "alice", maxPendingSends: 64 });
+  const rand = seededRandom(seed);
+  const h = new Harness({ random: seededRandom(seed ^ 0x5eed), partSize: 200, userId: "alice", maxPendingSends: 64 });
   const server = new FakeServer();
   server.welcome = { heartbeatIntervalMs: 2000, limits: { maxBatchFrames: 4, maxInFlight: 16 } };
   for (let i = 1; i <= 5; i++) server.push(stored("bob-chat", i, `bob ${i}`));

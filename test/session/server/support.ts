@@ -28,6 +28,7 @@ import { crc32 } from "../../../src/session/crc32.js";
 import { DisconnectCode } from "../../../src/gen/syncwire/v1/session_pb.js";
 import type { SyncKey } from "../../../src/gen/syncwire/v1/sync_pb.js";
 import type { ServerStores } from "../../../src/session/stores.js";
+import { seededRandom } from "../../support/random.js";
 import { ServerEngine, type ServerConnection, type ServerEngineOptions, type ServerEvent } from "../../../src/session/server/index.js";
 
 export { DisconnectCode };
@@ -48,17 +49,7 @@ export interface Received {
   readonly frame: Frame;
 }
 
-/** A deterministic random source (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** Tokens the test authenticator understands: "tok:<user>" is that user, anything else is refused. */
 export function testAuthenticate(hello: { token: string }) {

@@ -61,8 +61,8 @@ export const MediaRefSchema: GenMessage<MediaRef> = /*@__PURE__*/
   messageDesc(file_syncwire_v1_message, 0);
 
 /**
- * One chat message: the body of SEND (client → server, and server → client pushes) and an element of
- * SyncResult.messages.
+ * One chat message: the body of SEND (client → server only; the server never sends SEND) and an element
+ * of SyncResult.messages, which is how messages reach clients.
  *
  * @generated from message syncwire.v1.MessagePacket
  */
@@ -140,7 +140,8 @@ export const MessagePacketSchema: GenMessage<MessagePacket> = /*@__PURE__*/
   messageDesc(file_syncwire_v1_message, 1);
 
 /**
- * The body of ACK (op 5): the answer to the frame whose seq it echoes. An empty body is a bare "ok".
+ * The body of ACK (op 5): the answer to a SEND or a SYNC_COMMIT, echoing its seq (PROTOCOL.md §11).
+ * An empty body is a bare "ok".
  *
  * @generated from message syncwire.v1.Ack
  */

@@ -126,7 +126,8 @@ export const SyncRequestSchema: GenMessage<SyncRequest> = /*@__PURE__*/
   messageDesc(file_syncwire_v1_sync, 3);
 
 /**
- * The body of SYNC_RESULT (op 12), server → client: the answer to SYNC (echoing its seq), or a push (seq 0).
+ * The body of SYNC_RESULT (op 12), server → client: the answer to a SYNC, echoing its seq. A version-1
+ * server never pushes one (seq 0 is reserved for that; PROTOCOL.md §11 says how a client treats it).
  *
  * @generated from message syncwire.v1.SyncResult
  */
