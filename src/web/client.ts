@@ -263,6 +263,7 @@ export class SyncwireClient {
    * Pending messages are dropped (the application still has them), open uploads fail.
    * @returns a promise that resolves once the transport is closed (at most `timeoutMs`, default 5 s,
    *   then the link is dropped).
+   * @throws RangeError if `code` is not a u32.
    */
   disconnect(code: DisconnectCode = DisconnectCode.NORMAL, reason = "", timeoutMs = 5000): Promise<void> {
     this.#mayReconnect = false;
@@ -298,6 +299,7 @@ export class SyncwireClient {
    * @returns a promise that rejects with SessionError CLOSED if the client stops first.
    */
   quiet(): Promise<void> {
+    if (this.#state === "stopped") return Promise.reject(new SessionError("CLOSED", `the client stopped: ${this.#stopReason || "stopped"}`));
     return new Promise((resolve, reject) => {
       this.#quietWaiters.push({ resolve, reject });
       this.#pump();

@@ -219,6 +219,15 @@ describe("the adapter loop", () => {
     client.close();
   });
 
+  test("quiet() rejects with CLOSED once the client has stopped, and at once when it already has", async () => {
+    const { client } = await openClient();
+    client.send({ conversationId: "c", recipientId: "bob" });
+    const waiting = client.quiet();
+    client.close();
+    await expect(waiting).rejects.toMatchObject({ code: "CLOSED" });
+    await expect(client.quiet()).rejects.toMatchObject({ code: "CLOSED" });
+  });
+
   test("disconnect(): DISCONNECT NORMAL is the last frame, then the link closes and nothing reconnects", async () => {
     const { client, link, links } = await openClient();
     const done = client.disconnect();
