@@ -166,6 +166,13 @@ export function describeDedupeContract(name: string, make: Make<DedupeStore>, op
       sameAccepted(await store.putIfAbsent(sender, 5n, accepted(2n), clock.now(), ttlMs), accepted(2n));
     });
 
+    test("a TTL that is not positive is a caller error (the promise rejects with RangeError)", async () => {
+      const store = await make();
+      const now = makeClock().now();
+      await expect(store.putIfAbsent(freshName("s"), 1n, accepted(1n), now, 0)).rejects.toBeInstanceOf(RangeError);
+      await expect(store.putIfAbsent(freshName("s"), 1n, accepted(1n), now, -5)).rejects.toBeInstanceOf(RangeError);
+    });
+
     test("property: any sequence of puts and gets behaves like a map of first writes", async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(fc.record({ put: fc.boolean(), id: fc.bigInt({ min: 0n, max: 4n }), value: fc.bigInt({ min: 1n, max: 1000n }) }), { maxLength: 40 }), async (steps) => {
@@ -351,6 +358,13 @@ export function describeSyncLogContract(name: string, make: MakeSyncLog): void {
       const log = await make(big);
       await expect(log.read(freshName("u"), createSyncKey([]), 0)).rejects.toBeInstanceOf(RangeError);
       await expect(log.read(freshName("u"), createSyncKey([]), 1.5)).rejects.toBeInstanceOf(RangeError);
+    });
+
+    test("a stream key that is not a u32 rejects with RangeError, and nothing is appended", async () => {
+      const log = await make(big);
+      const user = freshName("u");
+      for (const key of [-1, 1.5, 0x1_0000_0000]) await expect(log.append(user, key, packet("x"), `k${key}`)).rejects.toBeInstanceOf(RangeError);
+      expect(await log.read(user, createSyncKey([]), 10)).toEqual({ entries: [], hasMore: false });
     });
 
     test("append is idempotent by key: the same key returns the first version and appends nothing", async () => {
@@ -639,17 +653,20 @@ export function describeUploadContract(name: string, make: Make<UploadStore>, op
       expect(stateOf((await uploads.state(owner, "up", short, clock.now()))!).received).toEqual([0, 1]);
     });
 
+    // The same idle time on every call, as the engine passes it (UploadLimits: "passed on every call so
+    // nodes agree"); a store that expires by key TTLs takes it from the writes.
     test("expire drops idle uploads, open and completed (a store that expires by itself may count 0)", async () => {
       const uploads = await make();
       const clock = makeClock();
       const owner = freshName("o");
-      await uploads.putPart(owner, "a", meta(2, 2), 0, bytes(1), limits, clock.now());
-      await uploads.putPart(owner, "b", meta(1, 1), 0, bytes(1), limits, clock.now());
-      await uploads.complete(owner, "b", "obj", limits, clock.now());
+      const short: UploadLimits = { ...limits, idleMs: ttlMs };
+      await uploads.putPart(owner, "a", meta(2, 2), 0, bytes(1), short, clock.now());
+      await uploads.putPart(owner, "b", meta(1, 1), 0, bytes(1), short, clock.now());
+      await uploads.complete(owner, "b", "obj", short, clock.now());
       await clock.advance(ttlMs * 2);
       expect(Number.isInteger(await uploads.expire(clock.now(), ttlMs))).toBe(true);
-      expect(await uploads.state(owner, "a", limits, clock.now())).toBeUndefined();
-      expect(await uploads.state(owner, "b", limits, clock.now())).toBeUndefined();
+      expect(await uploads.state(owner, "a", short, clock.now())).toBeUndefined();
+      expect(await uploads.state(owner, "b", short, clock.now())).toBeUndefined();
     });
 
     test("concurrent parts (Promise.all) are all stored", async () => {
@@ -777,6 +794,11 @@ export function describePresenceContract(name: string, make: Make<Presence>, opt
       await eventually(() => expect(seen(kept)).toEqual([1n]));
       await settle();
       expect(gone).toEqual([]);
+    });
+
+    test("a listener that is not a function rejects with TypeError", async () => {
+      const presence = await make();
+      await expect(presence.subscribe(freshName("u"), "not a function" as never)).rejects.toBeInstanceOf(TypeError);
     });
 
     test("publishing to a user nobody listens to is fine", async () => {

@@ -1,0 +1,337 @@
+/**
+ * RedisSyncLog: every user's sync log in Redis (WeChat's SyncKey model), shared by all nodes.
+ *
+ * Theory of operation. A user's log is a handful of keys under one hash tag (keys.ts), so on Cluster
+ * they live in one slot and each operation is one Lua script — atomic, one round trip, never
+ * read-then-write from Node:
+ *
+ * - `h` (hash): stream key → newest version. `m` (hash): `pos`, a counter every append takes the next
+ *   value of (the entry's position in append order), and `cseq`, the commit counter.
+ * - `e:<stream key>` (sorted set), one per stream key: score = the entry's version, member =
+ *   `"<pos>:<length>:<idempotency key>"` followed by the MessagePacket's protobuf bytes (binary-safe).
+ *   Versions grow with positions within a stream, so each set is in append order.
+ * - `i` (hash): idempotency key → version, for live entries; `t` + `tq` (hash + sorted set by expiry
+ *   time): the idempotency keys of trimmed entries, kept for `idempotencyTtlMs` (at least the engine's
+ *   dedupe TTL: as long as a dedupe record may make the engine append again), then forgotten.
+ * - `c` (hash): device → committed key as `"k=v,k=v"`; `cd` (sorted set): devices by last commit,
+ *   bounded by `maxDevices` (the least recently committing device is forgotten).
+ *
+ * Scripts:
+ * - append: if the idempotency key is known (live, or trimmed and not yet expired) return its version;
+ *   else HINCRBY the stream's head, take the next position, ZADD the entry, remember the key, trim.
+ * - read: for each stream key, ZRANGEBYSCORE (after its version, +inf] LIMIT limit + 1; merge the
+ *   candidates by position, return the first `limit` and whether more were found. Exact: a stream that
+ *   contributes to the first `limit` overall does so within its own first `limit + 1`, and the total
+ *   exceeds `limit` exactly when more entries wait.
+ * - commit: merge the device's key (per stream, the larger version; decimal strings compared exactly,
+ *   so u64 versions never round), record the device as most recent, forget devices beyond the bound,
+ *   trim.
+ * - trim (inside append and commit): while more than `retention` entries are live, take the oldest entry
+ *   (smallest position across streams); it goes if every device that ever committed has committed it
+ *   (a user without devices keeps the newest `retention`), or unconditionally while more than
+ *   `maxEntries` are live. At most `trimBatch` entries per call, so one commit that unblocks a huge
+ *   backlog does not stall Redis; later calls continue.
+ *
+ * Numbers: versions and positions are exact up to 2^53 (sorted-set scores are doubles); committed keys
+ * keep any u64. Entries' bytes fields are views of the reply buffer (nothing else uses it).
+ *
+ * Time: expiry of trimmed idempotency keys uses Redis's clock (TIME); `now` arguments do not exist here.
+ */
+import { createSyncKey, syncKeyToMap } from "../bodies/sync-key.js";
+import { decodeProto, encodeProto } from "../bodies/proto.js";
+import { MessagePacketSchema, type MessagePacket } from "../gen/syncwire/v1/message_pb.js";
+import type { SyncKey } from "../gen/syncwire/v1/sync_pb.js";
+import { integerOption } from "../session/options.js";
+import type { AppendResult, ReadResult, SyncLogEntry, SyncLogStore } from "../session/stores.js";
+import { array, luaScript, RedisStoreError, text, type RedisCommander } from "./commander.js";
+import type { RedisKeys } from "./keys.js";
+
+/** Options of {@link RedisSyncLog} (as for the memory log, plus the idempotency keys' lifetime). */
+export interface RedisSyncLogOptions {
+  /** Entries per user kept even when every device committed them. Default 10,000. */
+  retention?: number;
+  /** Entries per user beyond which the oldest go whatever was committed. Default 100,000 (≥ retention). */
+  maxEntries?: number;
+  /** Devices remembered per user (their committed keys). Default 64. */
+  maxDevices?: number;
+  /**
+   * How long a trimmed entry's idempotency key is remembered, ms. Must be at least the engine's
+   * `dedupeTtlMs` (default 24 h, which is this default too).
+   */
+  idempotencyTtlMs?: number;
+  /** Most entries one append or commit trims. Default 1,000. */
+  trimBatch?: number;
+}
+
+const DAY_MS = 86_400_000;
+const MAX_U32 = 0xffff_ffff;
+
+/** Lua helpers shared by the scripts that write. */
+const HELPERS = `
+local function s(n) return string.format('%.0f', n) end
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function pos_of(member) return tonumber(string.match(member, '^(%d+):')) end
+local function idem_of(member)
+  local a = string.find(member, ':', 1, true)
+  local b = string.find(member, ':', a + 1, true)
+  local n = tonumber(string.sub(member, a + 1, b - 1))
+  return string.sub(member, b + 1, b + n)
+end
+local function parse_key(text)
+  local out = {}
+  for k, v in string.gmatch(text, '(%d+)=(%d+)') do out[k] = v end
+  return out
+end
+local function forget_expired(t, tq, now)
+  local gone = redis.call('ZRANGEBYSCORE', tq, '-inf', s(now), 'LIMIT', 0, 100)
+  for _, k in ipairs(gone) do
+    redis.call('HDEL', t, k)
+    redis.call('ZREM', tq, k)
+  end
+end
+local function trim(P, h, i, t, tq, c, retention, max_entries, ttl, budget, now)
+  local streams = redis.call('HKEYS', h)
+  local live = 0
+  for _, k in ipairs(streams) do live = live + redis.call('ZCARD', P .. 'e:' .. k) end
+  if live <= retention then return end
+  local devices = redis.call('HVALS', c)
+  local floor = nil
+  if #devices > 0 then
+    floor = {}
+    for _, k in ipairs(streams) do floor[k] = math.huge end
+    for _, d in ipairs(devices) do
+      local committed = parse_key(d)
+      for _, k in ipairs(streams) do
+        local v = tonumber(committed[k] or '0')
+        if v < floor[k] then floor[k] = v end
+      end
+    end
+  end
+  local trimmed = 0
+  while live > retention and trimmed < budget do
+    local old_key, old_pos, old_member, old_version = nil, nil, nil, nil
+    for _, k in ipairs(streams) do
+      local first = redis.call('ZRANGE', P .. 'e:' .. k, 0, 0, 'WITHSCORES')
+      if first[1] then
+        local p = pos_of(first[1])
+        if old_pos == nil or p < old_pos then old_key, old_pos, old_member, old_version = k, p, first[1], first[2] end
+      end
+    end
+    if old_key == nil then return end
+    if live <= max_entries and floor ~= nil and tonumber(old_version) > floor[old_key] then return end
+    redis.call('ZREMRANGEBYRANK', P .. 'e:' .. old_key, 0, 0)
+    local idem = idem_of(old_member)
+    redis.call('HDEL', i, idem)
+    redis.call('HSET', t, idem, old_version)
+    redis.call('ZADD', tq, s(now + ttl), idem)
+    live = live - 1
+    trimmed = trimmed + 1
+  end
+end
+`;
+
+// KEYS: h m i t tq c. ARGV: P, stream, idempotency key, payload, retention, maxEntries, ttl, budget.
+const APPEND = luaScript(
+  "log-append",
+  `${HELPERS}
+local h, m, i, t, tq, c = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local P, stream, idem = ARGV[1], ARGV[2], ARGV[3]
+local now = now_ms()
+forget_expired(t, tq, now)
+local known = redis.call('HGET', i, idem)
+if not known then
+  local expires = redis.call('ZSCORE', tq, idem)
+  if expires and tonumber(expires) > now then known = redis.call('HGET', t, idem) end
+end
+if known then return {0, known} end
+local version = redis.call('HINCRBY', h, stream, 1)
+local pos = redis.call('HINCRBY', m, 'pos', 1)
+redis.call('ZADD', P .. 'e:' .. stream, s(version), s(pos) .. ':' .. string.len(idem) .. ':' .. idem .. ARGV[4])
+redis.call('HSET', i, idem, s(version))
+trim(P, h, i, t, tq, c, tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), now)
+return {1, s(version)}`,
+);
+
+// KEYS: h. ARGV: P, limit, then stream key / version pairs of the reader's key.
+const READ = luaScript(
+  "log-read",
+  `local P, limit = ARGV[1], tonumber(ARGV[2])
+local after = {}
+for a = 3, #ARGV, 2 do after[ARGV[a]] = ARGV[a + 1] end
+local found = {}
+for _, k in ipairs(redis.call('HKEYS', KEYS[1])) do
+  local got = redis.call('ZRANGEBYSCORE', P .. 'e:' .. k, '(' .. (after[k] or '0'), '+inf', 'WITHSCORES', 'LIMIT', 0, limit + 1)
+  for g = 1, #got, 2 do
+    found[#found + 1] = { tonumber(string.match(got[g], '^(%d+):')), k, got[g + 1], got[g] }
+  end
+end
+table.sort(found, function(x, y) return x[1] < y[1] end)
+local out = { #found > limit and 1 or 0 }
+for f = 1, math.min(limit, #found) do
+  out[#out + 1] = found[f][2]
+  out[#out + 1] = found[f][3]
+  out[#out + 1] = found[f][4]
+end
+return out`,
+);
+
+// KEYS: h m i t tq c cd. ARGV: P, device, key "k=v,…", retention, maxEntries, ttl, budget, maxDevices.
+const COMMIT = luaScript(
+  "log-commit",
+  `${HELPERS}
+local h, m, i, t, tq, c, cd = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local P, device = ARGV[1], ARGV[2]
+local function vgt(a, b)
+  if string.len(a) ~= string.len(b) then return string.len(a) > string.len(b) end
+  return a > b
+end
+local merged = parse_key(redis.call('HGET', c, device) or '')
+for k, v in pairs(parse_key(ARGV[3])) do
+  if vgt(v, merged[k] or '0') then merged[k] = v end
+end
+local parts = {}
+for k, v in pairs(merged) do parts[#parts + 1] = k .. '=' .. v end
+redis.call('HSET', c, device, table.concat(parts, ','))
+redis.call('ZADD', cd, s(redis.call('HINCRBY', m, 'cseq', 1)), device)
+local max_devices = tonumber(ARGV[8])
+while redis.call('ZCARD', cd) > max_devices do
+  local oldest = redis.call('ZRANGE', cd, 0, 0)[1]
+  redis.call('ZREM', cd, oldest)
+  redis.call('HDEL', c, oldest)
+end
+local now = now_ms()
+forget_expired(t, tq, now)
+trim(P, h, i, t, tq, c, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), now)
+return 1`,
+);
+
+const HGETALL = luaScript("hgetall", "return redis.call('HGETALL', KEYS[1])");
+
+/** "k=v,k=v" → SyncKey (versions > 0). @throws RedisStoreError CORRUPT_REPLY for anything else. */
+function parseCommitted(value: string): SyncKey {
+  if (value === "") return createSyncKey([]);
+  const pairs: [number, bigint][] = [];
+  for (const part of value.split(",")) {
+    const match = /^(\d+)=(\d+)$/.exec(part);
+    if (match === null) throw new RedisStoreError("CORRUPT_REPLY", `a committed key is not "k=v,…": ${JSON.stringify(value)}`);
+    pairs.push([Number(match[1]), BigInt(match[2]!)]);
+  }
+  try {
+    return createSyncKey(pairs);
+  } catch (error) {
+    throw new RedisStoreError("CORRUPT_REPLY", `a committed key is out of range: ${JSON.stringify(value)}`);
+  }
+}
+
+/** Index of the first `:` (0x3a) at or after `from` in `bytes`, or -1. */
+function colon(bytes: Uint8Array, from: number): number {
+  return bytes.indexOf(0x3a, from);
+}
+
+/** An entry from a read reply: stream key, version (score) and member. */
+function entryOf(key: unknown, score: unknown, member: unknown): SyncLogEntry {
+  if (!Buffer.isBuffer(member)) throw new RedisStoreError("CORRUPT_REPLY", "a log entry is not a bulk string");
+  const a = colon(member, 0);
+  const b = a < 0 ? -1 : colon(member, a + 1);
+  const length = b < 0 ? NaN : Number(member.toString("latin1", a + 1, b));
+  const start = b + 1 + length;
+  const streamKey = Number(text(key));
+  const version = text(score);
+  if (!Number.isInteger(length) || start > member.byteLength || !Number.isInteger(streamKey) || !/^\d+$/.test(version)) {
+    throw new RedisStoreError("CORRUPT_REPLY", "a log entry is not \"pos:len:key\" + message");
+  }
+  let message: MessagePacket;
+  try {
+    message = decodeProto(MessagePacketSchema, member.subarray(start));
+  } catch (error) {
+    throw new RedisStoreError("CORRUPT_REPLY", `a log entry's message does not decode: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return { key: streamKey, version: BigInt(version), message };
+}
+
+/** Sync logs in Redis. See the theory of operation above. */
+export class RedisSyncLog implements SyncLogStore {
+  readonly #redis: RedisCommander;
+  readonly #keys: RedisKeys;
+  readonly #bounds: string[];
+  readonly #maxDevices: string;
+
+  /**
+   * @internal Use `createRedisStores`.
+   * @throws RangeError for an option that is not an integer in range (`maxEntries` < `retention` included).
+   */
+  constructor(redis: RedisCommander, keys: RedisKeys, options: RedisSyncLogOptions = {}) {
+    this.#redis = redis;
+    this.#keys = keys;
+    const retention = integerOption("retention", options.retention, 10_000, 0);
+    const maxEntries = integerOption("maxEntries", options.maxEntries, Math.max(100_000, retention), Math.max(1, retention));
+    const ttl = integerOption("idempotencyTtlMs", options.idempotencyTtlMs, DAY_MS, 1);
+    const budget = integerOption("trimBatch", options.trimBatch, 1_000, 1);
+    this.#maxDevices = String(integerOption("maxDevices", options.maxDevices, 64, 1));
+    this.#bounds = [String(retention), String(maxEntries), String(ttl), String(budget)];
+  }
+
+  #writeKeys(user: string): { prefix: string; keys: string[] } {
+    const prefix = this.#keys.log(user);
+    return { prefix, keys: ["h", "m", "i", "t", "tq", "c", "cd"].map((name) => prefix + name) };
+  }
+
+  /**
+   * @inheritDoc The message is stored as its protobuf encoding.
+   * @throws (rejects) RangeError if `key` is not a u32; TypeError if `message` cannot be encoded.
+   */
+  async append(user: string, key: number, message: MessagePacket, idempotencyKey: string): Promise<AppendResult> {
+    if (!Number.isInteger(key) || key < 0 || key > MAX_U32) throw new RangeError(`stream key must be a u32, got ${key}`);
+    const { prefix, keys } = this.#writeKeys(user);
+    // Buffer.from copies: encodeProto may return a view of a shared slab, and node-redis writes later.
+    const payload = Buffer.from(encodeProto(MessagePacketSchema, message));
+    const reply = array(await this.#redis.eval(APPEND, keys.slice(0, 6), [prefix, String(key), idempotencyKey, payload, ...this.#bounds]), "append");
+    const version = text(reply[1]);
+    if (!/^\d+$/.test(version)) throw new RedisStoreError("CORRUPT_REPLY", `append answered version ${JSON.stringify(version)}`);
+    return { version: BigInt(version), appended: text(reply[0]) === "1" };
+  }
+
+  /**
+   * @inheritDoc Entries' bytes fields are views of the reply.
+   * @throws (rejects) RangeError if `limit` is not an integer ≥ 1.
+   */
+  async read(user: string, after: SyncKey, limit: number): Promise<ReadResult> {
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be an integer ≥ 1, got ${limit}`);
+    const prefix = this.#keys.log(user);
+    // A key may repeat in a SyncKey: syncKeyToMap keeps the largest version.
+    const pairs = [...syncKeyToMap(after)].flatMap(([k, v]) => [String(k), String(v)]);
+    const reply = array(await this.#redis.eval(READ, [`${prefix}h`], [prefix, String(limit), ...pairs]), "read");
+    const entries: SyncLogEntry[] = [];
+    for (let r = 1; r + 2 < reply.length; r += 3) entries.push(entryOf(reply[r], reply[r + 1], reply[r + 2]));
+    return { entries, hasMore: text(reply[0]) === "1" };
+  }
+
+  /** @inheritDoc */
+  async head(user: string): Promise<SyncKey> {
+    const reply = array(await this.#redis.eval(HGETALL, [`${this.#keys.log(user)}h`], []), "head");
+    const pairs: [number, bigint][] = [];
+    for (let r = 0; r + 1 < reply.length; r += 2) {
+      const key = Number(text(reply[r]));
+      const version = text(reply[r + 1]);
+      if (!Number.isInteger(key) || !/^\d+$/.test(version)) throw new RedisStoreError("CORRUPT_REPLY", "a log head is not stream key → version");
+      pairs.push([key, BigInt(version)]);
+    }
+    return createSyncKey(pairs);
+  }
+
+  /** @inheritDoc */
+  async commit(user: string, device: string, key: SyncKey): Promise<void> {
+    const { prefix, keys } = this.#writeKeys(user);
+    const versions = [...syncKeyToMap(key)].map(([k, v]) => `${k}=${v}`).join(",");
+    await this.#redis.eval(COMMIT, keys, [prefix, device, versions, ...this.#bounds, this.#maxDevices]);
+  }
+
+  /** @inheritDoc */
+  async committed(user: string, device: string): Promise<SyncKey> {
+    const key = `${this.#keys.log(user)}c`;
+    return parseCommitted(text(await this.#redis.send(key, ["HGET", key, device])));
+  }
+}
