@@ -65,9 +65,11 @@ describe("npm pack", () => {
     expect(readFileSync(join(REPO_ROOT, "examples/exchange.pcap")).equals(readFileSync(join(REPO_ROOT, "fixtures/pcap/exchange.pcap")))).toBe(true);
   });
 
-  // 250 KiB before syncwire/redis, whose dist/redis adds about 23 KiB packed.
-  test("stays small: under 300 KiB packed", () => {
-    expect(packed.size).toBeLessThan(300 * 1024);
+  // 250 KiB before syncwire/redis, whose dist/redis adds about 23 KiB packed; 300 KiB before the
+  // transports (the reconnecting client and its transports in dist/web, the server and the Node client in
+  // dist/node, `syncwire serve`), which add about 30 KiB packed with their README and spec sections.
+  test("stays small: under 330 KiB packed", () => {
+    expect(packed.size).toBeLessThan(330 * 1024);
     expect(packed.entryCount).toBe(paths.length);
   });
 });
