@@ -25,3 +25,4 @@ export { frameDecoderStream } from "./stream/web-stream.js";
 export { decodeStream } from "./stream/decode-stream.js";
 export * from "./bodies/index.js";
 export * from "./session/index.js";
+export * from "./web/index.js";

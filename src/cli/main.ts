@@ -18,6 +18,8 @@ export const HELP = `syncwire — decode and encode syncwire frames (and goim, B
 Usage:
   syncwire dump [FILE | -] [options]     show the frames in FILE (or stdin)
   syncwire encode [FILE | -] [--raw]     turn 'dump --json' output back into bytes (hex, or raw bytes)
+  syncwire serve [--tcp H:P] [--ws H:P] [--http H:P] [--tls H:P --tls-cert F --tls-key F] [--token-file F]
+                                         run a server (in-memory stores) until SIGINT/SIGTERM (README: syncwire serve)
   syncwire proxy --listen HOST:PORT --upstream HOST:PORT [options]
                                          watch and break a live TCP link (see syncwire proxy --help)
   syncwire --help
@@ -95,6 +97,7 @@ export async function run(args: string[], io: Io): Promise<number> {
     }
     if (command === "dump") return await (await import("./dump-command.js")).dump(rest, io);
     if (command === "encode") return await (await import("./encode-command.js")).encode(rest, io);
+    if (command === "serve") return await (await import("./serve-command.js")).serve(rest, io);
     throw new UsageError(`unknown command '${command}'`);
   } catch (error) {
     return failed(error, io);

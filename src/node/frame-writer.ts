@@ -3,7 +3,9 @@
  * coalesces the frames of one tick into one write. Node-only: exported from `syncwire/node`.
  */
 import { encodeBatch } from "../wire/batch.js";
+import { decodeFrame } from "../wire/decode.js";
 import { checkHeaderFields, encodeFrame, encodeFrameInto, encodeHeader, frameSize, type FrameInit } from "../wire/encode.js";
+import { HEADER_SIZE, MAX_FRAME_SIZE_LIMIT } from "../wire/header.js";
 import { Op } from "../wire/ops.js";
 
 /** What a FrameWriter needs of a socket: the `Writable` methods it calls. `net.Socket` fits. */
@@ -42,7 +44,8 @@ export class FrameWriter {
   readonly #sink: FrameSink;
   readonly #mode: "none" | "batch" | "concat";
   readonly #maxCoalesceBytes: number;
-  #pending: FrameInit[] = [];
+  /** Frames waiting for the end of the tick: fields to encode, or frames already encoded (`writeEncoded`). */
+  #pending: (FrameInit | Uint8Array)[] = [];
   #pendingBytes = 0;
   #scheduled = false;
 
@@ -84,8 +87,12 @@ export class FrameWriter {
       this.flush();
       return this.#writeNow(snapshot);
     }
+    return this.#enqueue(snapshot, size);
+  }
+
+  #enqueue(frame: FrameInit | Uint8Array, size: number): boolean {
     if (this.#pendingBytes + size > this.#maxCoalesceBytes) this.flush();
-    this.#pending.push(snapshot);
+    this.#pending.push(frame);
     this.#pendingBytes += size;
     if (!this.#scheduled) {
       this.#scheduled = true;
@@ -104,6 +111,40 @@ export class FrameWriter {
   }
 
   /**
+   * Writes one frame that is already encoded (a whole frame, or a BATCH), such as a session engine's
+   * `pollTransmit()` result: at once in `"none"` mode, else with the frames of this tick. In `"batch"`
+   * mode it is read back into its fields (views, no copy) and joins the BATCH like any frame.
+   *
+   * The bytes are written by reference (`"none"`, or a frame too large to coalesce) or copied into the
+   * group at the end of the tick: either way they must not change until then.
+   * @returns false when the sink asks the caller to wait for `drain` (see {@link drained}).
+   * @throws RangeError if `frame` is not one whole frame (shorter than a header, or its packetLength
+   *   disagrees with its length); TypeError if it is not a Uint8Array.
+   */
+  writeEncoded(frame: Uint8Array): boolean {
+    if (!(frame instanceof Uint8Array)) throw new TypeError("frame must be a Uint8Array");
+    if (frame.byteLength < HEADER_SIZE) throw new RangeError(`an encoded frame has at least ${HEADER_SIZE} bytes, got ${frame.byteLength}`);
+    if (this.#mode === "batch") {
+      let fields: FrameInit;
+      try {
+        fields = decodeFrame(frame, { versions: "any", maxFrameSize: MAX_FRAME_SIZE_LIMIT });
+      } catch (error) {
+        throw new RangeError(`not one whole frame: ${(error as Error).message}`);
+      }
+      return this.write(fields);
+    }
+    const length = new DataView(frame.buffer, frame.byteOffset, 4).getUint32(0);
+    if (length !== frame.byteLength) throw new RangeError(`packetLength ${length} disagrees with the ${frame.byteLength} bytes given`);
+    if (this.#mode === "none") return this.#sink.write(frame);
+    const size = frame.byteLength;
+    if (size > this.#maxCoalesceBytes) {
+      this.flush();
+      return this.#sink.write(frame);
+    }
+    return this.#enqueue(frame, size);
+  }
+
+  /**
    * Writes the pending group now (coalescing modes); does nothing when none is pending.
    * @returns the sink's `write` result (true when nothing was written).
    */
@@ -114,10 +155,18 @@ export class FrameWriter {
     const bytes = this.#pendingBytes;
     this.#pendingBytes = 0;
     if (frames.length === 1) return this.#writeNow(frames[0]!);
-    if (this.#mode === "batch") return this.#sink.write(encodeBatch(frames));
+    // Batch mode holds fields only (writeEncoded read them back).
+    if (this.#mode === "batch") return this.#sink.write(encodeBatch(frames as FrameInit[]));
     const group = new Uint8Array(bytes);
     let at = 0;
-    for (const frame of frames) at += encodeFrameInto(group, at, frame);
+    for (const frame of frames) {
+      if (frame instanceof Uint8Array) {
+        group.set(frame, at);
+        at += frame.byteLength;
+      } else {
+        at += encodeFrameInto(group, at, frame);
+      }
+    }
     return this.#sink.write(group);
   }
 
@@ -127,7 +176,8 @@ export class FrameWriter {
     return new Promise((resolve) => this.#sink.once("drain", resolve));
   }
 
-  #writeNow(frame: FrameInit): boolean {
+  #writeNow(frame: FrameInit | Uint8Array): boolean {
+    if (frame instanceof Uint8Array) return this.#sink.write(frame);
     const body = frame.body;
     if ((frame.extension?.byteLength ?? 0) > 0) return this.#sink.write(encodeFrame(frame));
     const header = encodeHeader({ op: frame.op, seq: frame.seq, version: frame.version, bodyLength: body?.byteLength ?? 0 });

@@ -123,6 +123,55 @@ describe("FrameWriter", () => {
   });
 });
 
+describe("FrameWriter.writeEncoded (whole frames, as an engine's pollTransmit returns them)", () => {
+  const encoded = frames.map((f) => encodeFrame(f));
+
+  test("none: each frame is written as is, by reference", async () => {
+    const sink = new Recorder();
+    const writer = new FrameWriter(sink);
+    for (const f of encoded) writer.writeEncoded(f);
+    await tick();
+    await tick();
+    expect(sink.bytes()).toStrictEqual(expected);
+    expect(sink.calls.flat().some((c) => c.buffer === encoded[0]!.buffer)).toBe(true);
+  });
+
+  test("concat: encoded frames and fields mixed in one tick become one write, in order", async () => {
+    const sink = new Recorder();
+    const writer = new FrameWriter(sink, { coalesce: "concat" });
+    writer.writeEncoded(encoded[0]!);
+    writer.write(frames[1]!);
+    writer.writeEncoded(encoded[2]!);
+    writer.writeEncoded(encoded[3]!);
+    expect(writer.pendingBytes).toBe(expected.byteLength);
+    await tick();
+    expect(sink.calls).toHaveLength(1);
+    expect(sink.bytes()).toStrictEqual(expected);
+  });
+
+  test("batch: encoded frames join the BATCH; an encoded BATCH goes alone", async () => {
+    const sink = new Recorder();
+    const writer = new FrameWriter(sink, { coalesce: "batch" });
+    for (const f of encoded) writer.writeEncoded(f);
+    await tick();
+    const [batch] = decodeFrames(sink.bytes()).frames;
+    expect(splitBatch(batch!).map((f) => [f.op, f.seq])).toEqual(frames.map((f) => [f.op, f.seq]));
+    const alone = new Recorder();
+    const second = new FrameWriter(alone, { coalesce: "batch" });
+    second.writeEncoded(sink.bytes());
+    await tick();
+    expect(alone.bytes()).toStrictEqual(sink.bytes());
+  });
+
+  test("refuses what is not one whole frame", () => {
+    const writer = new FrameWriter(new Recorder(), { coalesce: "concat" });
+    expect(() => writer.writeEncoded(encoded[0]!.subarray(0, 10))).toThrow(RangeError);
+    expect(() => writer.writeEncoded(concat([encoded[0]!, encoded[1]!]))).toThrow(/packetLength/);
+    expect(() => new FrameWriter(new Recorder(), { coalesce: "batch" }).writeEncoded(concat([encoded[0]!, encoded[1]!]))).toThrow(RangeError);
+    expect(() => writer.writeEncoded("frame" as unknown as Uint8Array)).toThrow(TypeError);
+  });
+});
+
 describe("over loopback TCP", () => {
   test.each(["none", "batch", "concat"] as const)("1000 frames arrive whole and in order (%s)", async (coalesce) => {
     const received: Frame[] = [];

@@ -152,6 +152,10 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
   #decoder: FrameDecoder | undefined;
   #seq = 0;
   #helloSeq = 0;
+  /** This link is a short link (connect's `short`): requests follow HELLO at once; no SEND, no heartbeat. */
+  #short = false;
+  /** WELCOME arrived on this link. */
+  #welcomed = false;
   /** Header version of this link: 1 until WELCOME, then the chosen one. */
   #version = PROTOCOL_VERSION;
   #handshakeDeadline: number | undefined;
@@ -218,6 +222,19 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
     return this.#outbox.pendingCount;
   }
 
+  /**
+   * Requests of this link waiting for their reply (SEND, SYNC, SYNC_COMMIT, CHUNK; not HELLO or
+   * HEARTBEAT). With nothing left to poll, 0 means the link is quiet: a short-link adapter is done.
+   */
+  get requestsInFlight(): number {
+    return this.#inFlight();
+  }
+
+  /** True while the current link is a short link (see `connect`). */
+  get short(): boolean {
+    return this.#short;
+  }
+
   /** The last measured round-trip time in ms (from heartbeats), or undefined before the first. */
   get rttMs(): number | undefined {
     return this.#heartbeat.rttMs;
@@ -252,11 +269,20 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
   /**
    * A fresh transport is ready: sends HELLO with the current SyncKey (state "handshaking"). Any link
    * still in use is abandoned first, as if `linkClosed()` had been called.
-   * @param options `token` replaces the credential (e.g. after DISCONNECT AUTH_FAILED).
+   *
+   * With `short: true` the link is a *short link* (docs/PROTOCOL.md §11.9, §11.10): one logical session
+   * carried by HTTP requests, each of which starts with the HELLO polled first. The state is "open" at
+   * once and requests (SYNC, SYNC_COMMIT, CHUNK, application frames) are polled right after HELLO, one
+   * frame per `pollTransmit()`, under the limits of the last WELCOME (1 MiB before any); WELCOME's limits
+   * apply once one arrives, and later WELCOMEs (one per request) are ignored. SENDs wait for a long link,
+   * no heartbeat is sent, and the engine syncs only when asked (`sync()`), or to finish a cycle that the
+   * end of the last link cut off.
+   * @param options `token` replaces the credential (e.g. after DISCONNECT AUTH_FAILED); `short` makes
+   *   the link a short link.
    * @throws SessionError CLOSED after `close()`/`disconnect()`.
    * @throws TypeError for a `now` that is not a finite number or a `token` that is not a string.
    */
-  connect(now: number, options?: { token?: string }): void {
+  connect(now: number, options?: { token?: string; short?: boolean }): void {
     checkNow(now);
     if (this.#terminated) throw new SessionError("CLOSED", "the engine is closed");
     if (options?.token !== undefined) this.#token = checkToken(options.token);
@@ -265,6 +291,8 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
     this.#decoder = new FrameDecoder(this.#decodeLimits);
     this.#seq = 0;
     this.#version = PROTOCOL_VERSION;
+    this.#short = options?.short === true;
+    this.#welcomed = false;
     this.#state = "handshaking";
     this.#handshakeDeadline = now + this.#options.handshakeTimeoutMs;
     const key = this.#sync.key;
@@ -276,6 +304,15 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
       syncKey: key.entries.length > 0 ? key : undefined,
     });
     this.#helloSeq = this.#request(Op.HELLO, encodeBody(Op.HELLO, hello), undefined);
+    if (this.#short) {
+      // The server holds what follows HELLO until its WELCOME (§11.2), so requests go now; one frame
+      // per transmit, so the adapter can spread them over concurrent requests.
+      this.#state = "open";
+      this.#handshakeDeadline = undefined;
+      this.#maxBatchFrames = 0;
+      if (this.#sync.running) this.#sync.start();
+      this.#pump(now);
+    }
   }
 
   /**
@@ -284,8 +321,21 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
    * unacknowledged SYNC_COMMIT and the missing upload parts, and syncs.
    * @throws as {@link connect}.
    */
-  reconnected(now: number, options?: { token?: string }): void {
+  reconnected(now: number, options?: { token?: string; short?: boolean }): void {
     this.connect(now, options);
+  }
+
+  /**
+   * Starts a sync cycle now, as a NOTIFY without a key would (one more cycle if one is running). A long
+   * link syncs by itself after every WELCOME and NOTIFY; a short link syncs only when asked.
+   * @throws SessionError CLOSED after close()/disconnect(); TypeError for a `now` that is not finite.
+   */
+  sync(now: number): void {
+    checkNow(now);
+    if (this.#terminated) throw new SessionError("CLOSED", "the engine is closed");
+    this.#now = now;
+    this.#sync.onNotify(undefined);
+    this.#pump(now);
   }
 
   /**
@@ -621,7 +671,7 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
   #pump(now: number): void {
     if (this.#state !== "open") return;
     this.#sync.pump(now);
-    this.#outbox.pump(now);
+    if (!this.#short) this.#outbox.pump(now);
     this.#uploads.pump(now);
   }
 
@@ -638,7 +688,7 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
   /** One frame from the server (or from inside its BATCH). Body errors become a protocol error. */
   #dispatch(frame: Frame, now: number): void {
     try {
-      if (this.#state === "open" && frame.version !== this.#version) {
+      if (this.#welcomed && frame.version !== this.#version) {
         this.#protocolError("UNEXPECTED_VERSION", `${opName(frame.op)} with header version ${frame.version} on a version ${this.#version} link`);
         return;
       }
@@ -703,8 +753,9 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
   }
 
   #onWelcome(frame: Frame, now: number): void {
-    // Once open, HELLO is answered: another WELCOME answers nothing and is ignored (a duplicate, §11.8).
-    if (this.#state !== "handshaking") return;
+    // Once answered, HELLO is answered: another WELCOME answers nothing and is ignored (a duplicate,
+    // §11.8; on a short link, every request's own WELCOME after the first).
+    if (this.#welcomed) return;
     const welcome = decodeMessage(Op.WELCOME, frame.body, frame.headerLength);
     if (frame.seq !== this.#helloSeq) {
       this.#protocolError("BAD_WELCOME", `WELCOME echoes seq ${frame.seq}, HELLO was seq ${this.#helloSeq}`);
@@ -721,9 +772,10 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
     const limits = welcome.limits;
     this.#version = welcome.version;
     this.#maxFrameSize = Math.max(HEADER_SIZE, limits?.maxFrameSize || DEFAULT_MAX_FRAME_SIZE);
-    this.#maxBatchFrames = limits?.maxBatchFrames ?? 0;
+    this.#maxBatchFrames = this.#short ? 0 : (limits?.maxBatchFrames ?? 0);
     this.#maxInFlight = limits?.maxInFlight || DEFAULT_MAX_IN_FLIGHT;
     this.#sessionId = welcome.sessionId;
+    this.#welcomed = true;
     this.#state = "open";
     this.#handshakeDeadline = undefined;
     this.#events.push({
@@ -735,19 +787,20 @@ export class ClientEngine implements SansIoLink<ClientEvent> {
       serverTimeMs: welcome.serverTimeMs,
     });
     this.#everOpened = true;
-    this.#heartbeat.start(welcome.heartbeatIntervalMs, now);
+    // A short link has no heartbeat (WELCOME says 0 there anyway) and syncs when asked.
+    if (!this.#short) this.#heartbeat.start(welcome.heartbeatIntervalMs, now);
     this.#outbox.failOversized(this.#maxFrameSize);
     this.#uploads.checkFit(this.#maxFrameSize);
     for (const { op, body } of this.#appQueue) {
       if (HEADER_SIZE + body.byteLength <= this.#maxFrameSize) this.#out.push({ op, seq: 0, version: this.#version, body });
     }
     this.#appQueue = [];
-    this.#sync.start();
+    if (!this.#short) this.#sync.start();
   }
 
   #onDisconnect(frame: Frame): void {
     const disconnect = decodeMessage(Op.DISCONNECT, frame.body, frame.headerLength);
-    const refused = this.#state === "handshaking" && frame.seq === this.#helloSeq;
+    const refused = !this.#welcomed && frame.seq === this.#helloSeq;
     this.#endLink();
     this.#dropOutput();
     this.#state = "closed";

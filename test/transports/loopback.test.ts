@@ -1,0 +1,185 @@
+// The same session over TCP, TLS and WebSocket on loopback: real sockets, the real server, the real
+// reconnecting client. What every long link must do: handshake, send → ACK, NOTIFY → SYNC → COMMIT,
+// an upload, a graceful shutdown, and resuming after a reset and after a server restart with nothing
+// lost and nothing shown twice.
+import { describe, expect, test } from "vitest";
+import { DisconnectCode, MessageKind, syncKeyEquals } from "../../src/index.js";
+import { nodeTransport, type SyncwireServerOptions } from "../../src/node/index.js";
+import { conversation, keyMatchesServer, LOOPBACK, testCertificate, textMessage, textOf, useHarness, waitUntil } from "./support.js";
+
+const harness = useHarness();
+
+type Kind = "tcp" | "tls" | "ws";
+
+/** Listener options for one transport on an ephemeral (or given) loopback port. */
+function listenOn(kind: Kind, port = 0): Pick<SyncwireServerOptions, "tcp" | "tls" | "ws"> {
+  const address = { host: LOOPBACK, port };
+  if (kind === "tls") return { tls: { ...address, ...testCertificate() } };
+  return { [kind]: address };
+}
+
+/** Client options for one transport: TLS trusts the throwaway certificate. */
+function clientOptions(kind: Kind) {
+  return kind === "tls" ? { tls: { ca: testCertificate().cert } } : {};
+}
+
+describe.each(["tcp", "tls", "ws"] as const)("over %s", (kind) => {
+  async function setUp(options: Partial<SyncwireServerOptions> = {}) {
+    const server = await harness.server({ ...listenOn(kind), ...options });
+    const url = server.addresses[kind]!.url;
+    return { server, url };
+  }
+
+  test("handshake, SEND → ACK, NOTIFY → SYNC → COMMIT: the recipient gets the message once and commits it", async () => {
+    const { server, url } = await setUp();
+    const alice = harness.client(url, "alice", clientOptions(kind));
+    const bob = harness.client(url, "bob", clientOptions(kind));
+    const [aliceOpen, bobOpen] = await Promise.all([alice.client.once("open"), bob.client.once("open")]);
+    expect([aliceOpen.resumed, bobOpen.resumed, aliceOpen.version]).toEqual([false, false, 1]);
+    expect(alice.client.state).toBe("open");
+
+    const sent = alice.client.once("sent");
+    const id = alice.client.send(textMessage("alice", "bob", "hello over " + kind));
+    const ack = await sent;
+    expect([ack.clientMsgId, ack.duplicate]).toEqual([id, false]);
+    expect(ack.serverMsgId).toBeGreaterThan(0n);
+
+    await waitUntil(() => bob.messages.length === 1 && alice.messages.length === 1, "the message synced to both users");
+    expect(textOf(bob.messages[0]!)).toBe(`hello over ${kind}`);
+    expect(bob.messages[0]!.senderId).toBe("alice");
+    expect(alice.messages[0]!.clientMsgId).toBe(id); // the sender's own devices see it through sync too
+    // Bob's device committed what it stored: the server's record of his device equals his key and the log's head.
+    await waitUntil(async () => syncKeyEquals(await server.stores.log.committed("bob", "bob-device"), bob.client.syncKey), "bob's commit");
+    expect(await keyMatchesServer(server, "bob", bob.client.syncKey)).toBe(true);
+    expect(bob.events).toContain("synced");
+  });
+
+  test("an upload in parts, then a message that refers to it", async () => {
+    const { server, url } = await setUp();
+    const alice = harness.client(url, "alice", { ...clientOptions(kind), engine: { partSize: 16_384 } });
+    const bob = harness.client(url, "bob", clientOptions(kind));
+    await Promise.all([alice.client.once("open"), bob.client.once("open")]);
+    const image = Uint8Array.from({ length: 100_000 }, (_, i) => (i * 31) & 0xff);
+    const progress: number[] = [];
+    alice.client.on("upload-progress", (e) => progress.push(e.acked));
+    const { done } = alice.client.upload(image, "image/png");
+    const { objectId } = await done;
+    expect(progress.at(-1)).toBe(7); // 100,000 bytes in 16 KiB parts
+    // Byte for byte (Buffer.equals: a deep toEqual over 100,000 elements takes seconds).
+    expect(Buffer.from((await server.stores.objects.read(objectId))!).equals(image)).toBe(true);
+
+    alice.client.send({ conversationId: conversation("alice", "bob"), recipientId: "bob", kind: MessageKind.IMAGE, media: { objectId, contentType: "image/png", size: BigInt(image.byteLength) } });
+    await waitUntil(() => bob.messages.length === 1, "the image message at bob");
+    expect(bob.messages[0]!.media?.objectId).toBe(objectId);
+  });
+
+  test("graceful shutdown: DISCONNECT SERVER_SHUTDOWN with retry_after_ms, and the client resumes on the restarted server after it", async () => {
+    const { server, url } = await setUp();
+    const port = server.addresses[kind]!.port;
+    const alice = harness.client(url, "alice", clientOptions(kind));
+    await alice.client.once("open");
+    const disconnected = alice.client.once("disconnected");
+    const reconnecting = alice.client.once("reconnecting");
+    await server.close({ retryAfterMs: 300 });
+    const event = await disconnected;
+    expect([event.code, event.retryAfterMs, event.reconnect]).toEqual([DisconnectCode.SERVER_SHUTDOWN, 300, true]);
+    expect((await reconnecting).delayMs).toBeGreaterThanOrEqual(300);
+    expect(alice.client.state).toBe("waiting");
+
+    // A message sent meanwhile waits in the outbox and goes out after the next WELCOME.
+    const id = alice.client.send(textMessage("alice", "bob", "sent while the server was away"));
+    const restarted = await harness.server({ ...listenOn(kind, port), stores: server.stores });
+    const reopened = await alice.client.once("open", () => true, 10_000);
+    expect(reopened.resumed).toBe(true);
+    await alice.client.once("sent", (e) => e.clientMsgId === id);
+    expect((await restarted.stores.log.read("bob", { $typeName: "syncwire.v1.SyncKey", entries: [] }, 10)).entries.map((e) => textOf(e.message))).toEqual(["sent while the server was away"]);
+  });
+
+  test("a reset mid-send, then a server restart without DISCONNECT: every message arrives once, in order, and the keys match the server's", async () => {
+    const { server, url } = await setUp();
+    const port = server.addresses[kind]!.port;
+    const alice = harness.client(url, "alice", clientOptions(kind));
+    const bob = harness.client(url, "bob", clientOptions(kind));
+    await Promise.all([alice.client.once("open"), bob.client.once("open")]);
+    const sent = new Set<bigint>();
+    alice.client.on("sent", (e) => sent.add(e.clientMsgId));
+
+    // 30 messages; after the 10th is acked, the server resets alice's link (no DISCONNECT).
+    for (let i = 0; i < 30; i++) alice.client.send(textMessage("alice", "bob", `m${i}`));
+    await waitUntil(() => sent.size >= 10, "10 acks");
+    const aliceLink = server.links.find((l) => l.connection.user === "alice")!;
+    aliceLink.abort();
+    await alice.client.once("transport-closed");
+    await waitUntil(() => sent.size === 30, "all 30 acked after the reset");
+
+    // Then the whole server goes away without a word, and comes back over the same stores.
+    for (const link of server.links) link.abort();
+    await server.close({ graceMs: 0 });
+    for (let i = 30; i < 40; i++) alice.client.send(textMessage("alice", "bob", `m${i}`));
+    const restarted = await harness.server({ ...listenOn(kind, port), stores: server.stores });
+    await waitUntil(() => sent.size === 40 && bob.messages.length === 40, "40 acked and delivered after the restart");
+
+    expect(bob.messages.map(textOf)).toEqual(Array.from({ length: 40 }, (_, i) => `m${i}`));
+    expect(new Set(bob.messages.map((m) => m.serverMsgId)).size).toBe(40);
+    await waitUntil(async () => (await keyMatchesServer(restarted, "bob", bob.client.syncKey)) && (await keyMatchesServer(restarted, "alice", alice.client.syncKey)), "both keys equal the server's");
+    expect(alice.events.filter((t) => t === "reconnecting").length).toBeGreaterThanOrEqual(2);
+    // The server stored each message once: alice's log holds exactly her 40.
+    const log = await restarted.stores.log.read("alice", { $typeName: "syncwire.v1.SyncKey", entries: [] }, 100);
+    expect(log.entries.map((e) => textOf(e.message))).toEqual(Array.from({ length: 40 }, (_, i) => `m${i}`));
+  });
+
+  test("no reconnect after AUTH_FAILED: the client stops and says why", async () => {
+    const { url } = await setUp();
+    const mallory = harness.client(url, "", clientOptions(kind)); // an empty token is refused
+    const stopped = await mallory.client.once("state", (e) => e.state === "stopped");
+    expect(stopped.reason).toMatch(/^DISCONNECT AUTH_FAILED/);
+    const refusal = mallory.events.indexOf("disconnected");
+    expect(refusal).toBeGreaterThanOrEqual(0);
+    expect(mallory.events).not.toContain("reconnecting");
+  });
+
+  test("heartbeats measure the round-trip time", async () => {
+    const { url } = await setUp({ heartbeatIntervalMs: 50 });
+    const alice = harness.client(url, "alice", clientOptions(kind));
+    const beat = await alice.client.once("heartbeat");
+    expect(beat.rttMs).toBeGreaterThanOrEqual(0);
+    expect(alice.client.rttMs).toBe(beat.rttMs);
+  });
+});
+
+test("two servers over one set of stores are two nodes: a message sent on one reaches a client of the other", async () => {
+  const first = await harness.server({ tcp: { host: LOOPBACK, port: 0 } });
+  const second = await harness.server({ ws: { host: LOOPBACK, port: 0 }, stores: first.stores });
+  const alice = harness.client(first.addresses.tcp!.url, "alice");
+  const bob = harness.client(second.addresses.ws!.url, "bob");
+  await Promise.all([alice.client.once("open"), bob.client.once("open")]);
+  const ack = alice.client.once("sent");
+  alice.client.send(textMessage("alice", "bob", "across nodes"));
+  expect((await ack).duplicate).toBe(false);
+  await waitUntil(() => bob.messages.length === 1, "bob's NOTIFY from the other node, and his sync");
+  expect(textOf(bob.messages[0]!)).toBe("across nodes");
+});
+
+test("IPv6 loopback: a server on ::1 and a client at tcp://[::1]:port and ws://[::1]:port", async () => {
+  const server = await harness.server({ tcp: { host: "::1", port: 0 }, ws: { host: "::1", port: 0 } });
+  expect(server.addresses.tcp!.url).toMatch(/^tcp:\/\/\[::1\]:\d+$/);
+  const alice = harness.client(server.addresses.tcp!.url, "alice");
+  const bob = harness.client(server.addresses.ws!.url, "bob");
+  await Promise.all([alice.client.once("open"), bob.client.once("open")]);
+  alice.client.send(textMessage("alice", "bob", "over IPv6"));
+  await waitUntil(() => bob.messages.length === 1, "bob's message over ::1");
+  expect(server.links.map((l) => l.description)).toEqual(expect.arrayContaining([expect.stringMatching(/^tcp#\d+ \[::1\]:\d+$/), expect.stringMatching(/^ws#\d+ \[::1\]:\d+$/)]));
+});
+
+describe("nodeTransport", () => {
+  test("picks the transport by scheme and refuses what it cannot reach", () => {
+    expect(nodeTransport("tcp://127.0.0.1:9000").kind).toBe("tcp");
+    expect(nodeTransport("tls://localhost:9003").kind).toBe("tls");
+    expect(nodeTransport("ws://127.0.0.1:9001/").kind).toBe("ws");
+    expect(nodeTransport("wss://chat.example/ws").kind).toBe("wss");
+    expect(nodeTransport("http://127.0.0.1:9002/")).toMatchObject({ kind: "http", short: true });
+    expect(() => nodeTransport("tcp://127.0.0.1")).toThrow(RangeError);
+    expect(() => nodeTransport("mqtt://127.0.0.1:1883")).toThrow(/no syncwire transport for mqtt:/);
+    expect(() => nodeTransport("not a url")).toThrow(TypeError);
+  });
+});
