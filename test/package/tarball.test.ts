@@ -67,9 +67,10 @@ describe("npm pack", () => {
 
   // A budget to notice growth, not a cap: 246 KB for the core and CLI, then syncwire/redis (+23 KB packed),
   // the fault proxy with `syncwire proxy` (+28 KB) and the transports (+30 KB: the reconnecting client and
-  // its transports in dist/web, the server and the Node client in dist/node, `syncwire serve`).
-  test("stays small: under 360 KiB packed", () => {
-    expect(packed.size).toBeLessThan(360 * 1024);
+  // its transports in dist/web, the server and the Node client in dist/node, `syncwire serve`), then the
+  // hand-written readers and writers for every body and docs/TESTING.md: 368 KB in all.
+  test("stays small: under 400 KiB packed", () => {
+    expect(packed.size).toBeLessThan(400 * 1024);
     expect(packed.entryCount).toBe(paths.length);
   });
 });
