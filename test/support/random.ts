@@ -1,13 +1,3 @@
-// A small seeded PRNG for tests: networks, jitter, scenario choices. Deterministic per seed.
-
-/** mulberry32: returns a function giving numbers in [0, 1), the same sequence for the same seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// A small seeded PRNG for tests: networks, jitter, scenario choices. Deterministic per seed: the same
+// mulberry32 the fault proxy draws its drops from (src/node/seeded-random.ts).
+export { mulberry32 as seededRandom } from "../../src/node/seeded-random.js";
