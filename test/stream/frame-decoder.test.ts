@@ -3,29 +3,9 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect, vi } from "vitest";
 import { decodeFrames, encodeFrame, FrameDecoder, FrameError, HEADER_SIZE, MAX_FRAME_SIZE_LIMIT, type Frame, type FrameInit } from "../../src/index.js";
 import { frameInitArb } from "../support/arbitraries.js";
+import { chunksInOwnBuffers as cut, ownChunksOf as fixedChunks } from "../support/chunks.js";
 import { concat } from "../support/hex.js";
 import { runs } from "../support/runs.js";
-
-/** Cuts `bytes` at the given positions into chunks that are views of one buffer each (copied, so each chunk has its own ArrayBuffer). */
-function cut(bytes: Uint8Array, positions: readonly number[]): Uint8Array[] {
-  const points = [...new Set(positions.filter((p) => p > 0 && p < bytes.byteLength))].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let from = 0;
-  for (const p of [...points, bytes.byteLength]) {
-    // Each chunk in its own buffer, at an odd offset, as a socket would hand them over.
-    const own = new Uint8Array(p - from + 3);
-    own.set(bytes.subarray(from, p), 3);
-    chunks.push(own.subarray(3));
-    from = p;
-  }
-  return chunks;
-}
-
-function fixedChunks(bytes: Uint8Array, size: number): Uint8Array[] {
-  const positions: number[] = [];
-  for (let p = size; p < bytes.byteLength; p += size) positions.push(p);
-  return cut(bytes, positions);
-}
 
 /** Frame boundaries and header ends in a concatenation of encoded frames. */
 function boundaries(encoded: readonly Uint8Array[]): { starts: number[]; headerEnds: number[] } {

@@ -6,22 +6,9 @@ import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";
 import { encodeFrame, FrameDecoder, FrameError, HEADER_SIZE, type DecodeOptions, type Frame, type FrameInit } from "../../src/index.js";
 import { frameInitArb } from "../support/arbitraries.js";
+import { chunksInOwnBuffers as cut } from "../support/chunks.js";
 import { concat } from "../support/hex.js";
 import { thrownBy } from "../support/thrown.js";
-
-/** Cuts `bytes` at `positions` into chunks, each a view into a buffer of its own at an odd offset (as a socket hands them over). */
-function cut(bytes: Uint8Array, positions: readonly number[]): Uint8Array[] {
-  const points = [...new Set(positions.filter((p) => p > 0 && p < bytes.byteLength))].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let from = 0;
-  for (const p of [...points, bytes.byteLength]) {
-    const own = new Uint8Array(p - from + 3);
-    own.set(bytes.subarray(from, p), 3);
-    chunks.push(own.subarray(3));
-    from = p;
-  }
-  return chunks;
-}
 
 /** What a decoder saw of one frame: its fields, its bytes, and where its body lies. */
 interface Seen {

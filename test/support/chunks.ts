@@ -18,3 +18,23 @@ export function chunksAt(bytes: Uint8Array, cuts: readonly number[]): Uint8Array
   }
   return out;
 }
+
+/**
+ * `bytes` cut at the given positions (as `chunksAt`), each chunk copied into an ArrayBuffer of its own at
+ * an odd offset, as a socket hands chunks over: a body view that lies in one chunk must then share that
+ * chunk's buffer, and a frame that straddles chunks cannot be a view of any one of them.
+ */
+export function chunksInOwnBuffers(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
+  return chunksAt(bytes, cuts).map((chunk) => {
+    const own = new Uint8Array(chunk.byteLength + 3);
+    own.set(chunk, 3);
+    return own.subarray(3);
+  });
+}
+
+/** `bytes` cut every `size` bytes, each chunk in a buffer of its own (see `chunksInOwnBuffers`). */
+export function ownChunksOf(bytes: Uint8Array, size: number): Uint8Array[] {
+  const cuts: number[] = [];
+  for (let at = size; at < bytes.byteLength; at += size) cuts.push(at);
+  return chunksInOwnBuffers(bytes, cuts);
+}
