@@ -24,6 +24,7 @@ import { BodyReader } from "../../src/bodies/reader.js";
 import { checkMessage } from "../../src/bodies/validate.js";
 import { decodeFrame, HEADER_SIZE } from "../../src/index.js";
 import { atOffset } from "../support/hex.js";
+import { runs } from "../support/runs.js";
 import { mangledArb, messageArb, varint } from "./arbitraries.js";
 
 /** Every schema a body can carry, by name, plus SyncKey (encoded on its own by users). */
@@ -52,39 +53,44 @@ test("every body message takes the fast path", () => {
   for (const [name, schema] of ALL) expect([name, hasFastPath(schema)]).toStrictEqual([name, true]);
 });
 
-describe.each(ALL)("%s", (_name, schema) => {
-  const valid = messageArb(schema, { roundTrippable: false });
+/** The messages a link carries most (every SEND, every ACK, every sync): more runs for them. */
+const HOT = new Set(["MessagePacket", "Ack", "SyncKey"]);
 
-  test.prop([valid], { numRuns: 300 })("encodes byte-for-byte like toBinary", (message) => {
+describe.each(ALL)("%s", (name, schema) => {
+  const valid = messageArb(schema, { roundTrippable: false });
+  /** `n` runs, more for the hot messages, capped by FC_MAX_RUNS (test/support/runs.ts) under `npm run mutate`. */
+  const n = (base: number): number => runs(HOT.has(name) ? base * 2 : base);
+
+  test.prop([valid], { numRuns: n(300) })("encodes byte-for-byte like toBinary", (message) => {
     expect(encodeProto(schema, message)).toStrictEqual(toBinary(schema, message));
   });
 
-  test.prop([valid], { numRuns: 300 })("decodes like fromBinary, at any byteOffset", (message) => {
+  test.prop([valid], { numRuns: n(300) })("decodes like fromBinary, at any byteOffset", (message) => {
     const bytes = atOffset(toBinary(schema, message));
     expect(decodeProto(schema, bytes)).toStrictEqual(fromBinary(schema, bytes));
   });
 
-  test.prop([messageArb(schema)], { numRuns: 150 })("round-trips (unknown fields kept)", (message) => {
+  test.prop([messageArb(schema)], { numRuns: n(150) })("round-trips (unknown fields kept)", (message) => {
     expect(decodeProto(schema, encodeProto(schema, message))).toStrictEqual(message);
   });
 
-  test.prop([mangledArb(valid.map((m) => toBinary(schema, m)))], { numRuns: 600 })("agrees with validator + fromBinary on mangled bytes", (bytes) => {
+  test.prop([mangledArb(valid.map((m) => toBinary(schema, m)))], { numRuns: n(600) })("agrees with validator + fromBinary on mangled bytes", (bytes) => {
     expect(outcome(() => decodeProto(schema, bytes))).toStrictEqual(outcome(() => referenceDecode(schema, bytes)));
   });
 
-  test.prop([valid, valid], { numRuns: 100 })("two encodings back to back merge like fromBinary (lists append, messages merge)", (a, b) => {
+  test.prop([valid, valid], { numRuns: n(100) })("two encodings back to back merge like fromBinary (lists append, messages merge)", (a, b) => {
     const bytes = new Uint8Array([...toBinary(schema, a), ...toBinary(schema, b)]);
     expect(decodeProto(schema, bytes)).toStrictEqual(fromBinary(schema, bytes));
   });
 
-  test.prop([valid, fc.integer({ min: 0, max: 400 })], { numRuns: 150 })("encodes correctly wherever the slab runs out", (message, room) => {
+  test.prop([valid, fc.integer({ min: 0, max: 400 })], { numRuns: n(150) })("encodes correctly wherever the slab runs out", (message, room) => {
     const w = scratchWriter();
     w.pos = Math.max(0, w.buf.length - room);
     w.begin();
     expect(encodeProto(schema, message)).toStrictEqual(toBinary(schema, message));
   });
 
-  test.prop([valid, wrongTypeArb(schema)], { numRuns: 200 })("a value of the wrong type: the same bytes or the same refusal as toBinary", (message, [field, value]) => {
+  test.prop([valid, wrongTypeArb(schema)], { numRuns: n(200) })("a value of the wrong type: the same bytes or the same refusal as toBinary", (message, [field, value]) => {
     (message as unknown as Record<string, unknown>)[field] = value;
     let expected: Uint8Array | "throws";
     try {
