@@ -12,6 +12,7 @@ import type { Ack, MediaRef, MessagePacket } from "../gen/syncwire/v1/message_pb
 import type { Chunk, ChunkAck } from "../gen/syncwire/v1/chunk_pb.js";
 import type { Capabilities, Disconnect, Heartbeat, HeartbeatAck, Hello, Limits, Welcome } from "../gen/syncwire/v1/session_pb.js";
 import type { Notify, SyncCommit, SyncKey, SyncKeyEntry, SyncRequest, SyncResult } from "../gen/syncwire/v1/sync_pb.js";
+import { MAX_U32 } from "../wire/bytes.js";
 import { Op } from "../wire/ops.js";
 import type { BodyWriter } from "./writer.js";
 
@@ -44,7 +45,7 @@ function uint64Field(w: BodyWriter, tag: number, v: unknown): void {
   if (n >= 0 && n <= Number.MAX_SAFE_INTEGER) {
     if (n === 0) return;
     w.uint32(tag);
-    if (n <= 0xffff_ffff) w.uint32(n);
+    if (n <= MAX_U32) w.uint32(n);
     else w.varint64Parts(n >>> 0, (n - (n >>> 0)) / 0x1_0000_0000);
     return;
   }
@@ -54,7 +55,7 @@ function uint64Field(w: BodyWriter, tag: number, v: unknown): void {
 }
 
 function u32(v: unknown): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 0xffff_ffff) throw Bail.it;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > MAX_U32) throw Bail.it;
   return v;
 }
 

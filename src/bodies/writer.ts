@@ -16,6 +16,7 @@
  * One writer serves every encode: encoding is synchronous and never re-entered (messages are plain
  * data), so no two encodes interleave.
  */
+import { MAX_U32 } from "../wire/bytes.js";
 
 const ENCODER = new TextEncoder();
 /** Strings shorter than this fit a one-byte length prefix even at 3 bytes per UTF-16 unit (42 × 3 = 126). */
@@ -81,7 +82,7 @@ export class BodyWriter {
   /** An int32 varint: negative values take 10 bytes (sign-extended to 64 bits), as protobuf requires. */
   int32(v: number): void {
     if (v >= 0) return this.uint32(v);
-    this.varint64Parts(v >>> 0, 0xffff_ffff);
+    this.varint64Parts(v >>> 0, MAX_U32);
   }
 
   /** A uint64 varint from a `bigint` the caller has range-checked. */

@@ -12,6 +12,7 @@
  * allocating an ArrayBuffer per frame.
  */
 import { HEADER_SIZE, PROTOCOL_VERSION, writeHeader } from "./header.js";
+import { MAX_U32 } from "./bytes.js";
 import { allocFromSlab } from "./slab.js";
 
 /** Header fields for {@link encodeHeader}: the body travels separately. */
@@ -40,7 +41,6 @@ export interface FrameInit {
   extension?: Uint8Array;
 }
 
-const MAX_U32 = 0xffff_ffff;
 const MAX_U16 = 0xffff;
 
 /**
