@@ -8,11 +8,13 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ClientEngineOptions } from "../../src/index.js";
+import { expect } from "vitest";
+import { createSyncKey, type ClientEngineOptions, type MessagePacket } from "../../src/index.js";
+import type { RedisStores } from "../../src/redis/index.js";
 import { createClient } from "../../src/node/index.js";
 import { freshName } from "../session/stores/contract.js";
 import { REPO_ROOT } from "../support/dist.js";
-import { FAST_RECONNECT, type TrackedClient } from "../transports/support.js";
+import { FAST_RECONNECT, textMessage, textOf, type TrackedClient } from "../transports/support.js";
 
 /** One `syncwire serve --redis` child process. */
 export class ServeNode {
@@ -59,6 +61,10 @@ export { conversation, textMessage, textOf, waitUntil, FAST_RECONNECT } from "..
 /** A tracked client and its device id (HELLO's client_id). */
 export interface DeviceClient extends TrackedClient {
   readonly device: string;
+  /** Every ACK the client reported ("sent" events): client id → server id, and whether it was DUPLICATE. */
+  readonly acks: { clientMsgId: bigint; serverMsgId: bigint; duplicate: boolean }[];
+  /** Why each of its links went away ("transport-closed" events). */
+  readonly closes: string[];
 }
 
 /** A deployment of one test file: a key prefix and blob directory of its own, nodes on one Redis, clients. */
@@ -92,10 +98,12 @@ export class Deployment {
       engine: { clientId: device, token: user, userId: user, ...engine },
       start: false,
     });
-    const tracked: DeviceClient = { client, user, device, messages: [], events: [] };
+    const tracked: DeviceClient = { client, user, device, messages: [], events: [], acks: [], closes: [] };
     client.on("*", (event) => {
       tracked.events.push(event.type);
       if (event.type === "message") tracked.messages.push(event.message);
+      if (event.type === "sent") tracked.acks.push({ clientMsgId: event.clientMsgId, serverMsgId: event.serverMsgId, duplicate: event.duplicate });
+      if (event.type === "transport-closed") tracked.closes.push(event.reason);
     });
     this.clients.push(tracked);
     client.start();
@@ -112,5 +120,71 @@ export class Deployment {
     for (const { client } of this.clients.splice(0)) client.close();
     await Promise.all(this.nodes.map((n) => n.kill("SIGKILL")));
     rmSync(this.blobs, { recursive: true, force: true });
+  }
+}
+
+/** Every message in `user`'s log, oldest first, read straight from Redis. */
+export async function logOf(stores: RedisStores, user: string): Promise<MessagePacket[]> {
+  const { entries, hasMore } = await stores.log.read(user, createSyncKey([]), 10_000);
+  expect(hasMore).toBe(false);
+  return entries.map((e) => e.message);
+}
+
+/**
+ * Traffic in a ring: each sender sends numbered TEXT messages ("<device>#<round>") to its recipient user.
+ * Remembers what was sent, so `check` can prove every message was acked, stored once with the id its ACK
+ * gave, and handed to the recipient's device exactly once.
+ */
+export class RingTraffic {
+  /** Per sender device: client id → text, in send order. */
+  readonly sent = new Map<DeviceClient, Map<bigint, string>>();
+
+  constructor(readonly pairs: readonly (readonly [sender: DeviceClient, recipient: DeviceClient])[]) {
+    for (const [sender] of pairs) this.sent.set(sender, new Map());
+  }
+
+  /** One message from every sender. */
+  round(round: number): void {
+    for (const [sender, recipient] of this.pairs) {
+      const body = `${sender.device}#${round}`;
+      this.sent.get(sender)!.set(sender.client.send(textMessage(sender.user, recipient.user, body)), body);
+    }
+  }
+
+  /** Messages sent so far. */
+  get sentCount(): number {
+    return [...this.sent.values()].reduce((n, m) => n + m.size, 0);
+  }
+
+  /** Distinct messages acked so far. */
+  get ackedCount(): number {
+    return this.pairs.reduce((n, [sender]) => n + new Set(sender.acks.map((a) => a.clientMsgId)).size, 0);
+  }
+
+  /** True once every message sent was acked and every recipient device has all of them. */
+  done(): boolean {
+    return this.pairs.every(([sender, recipient]) => {
+      const ids = this.sent.get(sender)!;
+      const acked = new Set(sender.acks.map((a) => a.clientMsgId));
+      return [...ids.keys()].every((id) => acked.has(id)) && recipient.messages.filter((m) => m.senderId === sender.user).length >= ids.size;
+    });
+  }
+
+  /**
+   * Nothing lost, nothing twice: every message acked (OK or DUPLICATE, always with the same server id),
+   * in the recipient's log in Redis once with that id, and on the recipient's device once.
+   */
+  async check(stores: RedisStores): Promise<void> {
+    for (const [sender, recipient] of this.pairs) {
+      const ids = this.sent.get(sender)!;
+      const serverIds = new Map<bigint, Set<bigint>>();
+      for (const ack of sender.acks) serverIds.set(ack.clientMsgId, (serverIds.get(ack.clientMsgId) ?? new Set()).add(ack.serverMsgId));
+      expect([...ids.keys()].filter((id) => serverIds.get(id)?.size !== 1), `${sender.device}: messages not acked, or acked with two server ids`).toEqual([]);
+      const stored = (await logOf(stores, recipient.user)).filter((m) => m.senderId === sender.user);
+      expect(stored.map(textOf).sort(), `${recipient.user}'s log: each of ${sender.device}'s messages once`).toEqual([...ids.values()].sort());
+      for (const m of stored) expect([...serverIds.get(m.clientMsgId)!], `${ids.get(m.clientMsgId)}: the stored id is the acked one`).toEqual([m.serverMsgId]);
+      const delivered = recipient.messages.filter((m) => m.senderId === sender.user).map(textOf);
+      expect(delivered.sort(), `${recipient.device}: each of ${sender.device}'s messages once`).toEqual([...ids.values()].sort());
+    }
   }
 }

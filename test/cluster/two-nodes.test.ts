@@ -4,22 +4,17 @@
 // land in the shared log, and a retransmit of the same client_msg_id to the other node is acked DUPLICATE
 // with the first server id and stored once. The test process reads Redis through its own stores.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createSyncKey, syncKeyEquals, type MessagePacket } from "../../src/index.js";
+import { syncKeyEquals, type MessagePacket } from "../../src/index.js";
 import type { RedisStores } from "../../src/redis/index.js";
 import { ensureDistBuilt } from "../support/dist.js";
 import { REDIS, RedisFixture } from "../redis/support.js";
-import { Deployment, textMessage, textOf, waitUntil } from "./support.js";
+import { Deployment, logOf as logOfStores, textMessage, textOf, waitUntil } from "./support.js";
 
 const fixture = new RedisFixture();
 let deployment: Deployment;
 let stores: RedisStores;
 
-/** Every message in `user`'s log, oldest first, read straight from Redis. */
-async function logOf(user: string): Promise<MessagePacket[]> {
-  const { entries, hasMore } = await stores.log.read(user, createSyncKey([]), 10_000);
-  expect(hasMore).toBe(false);
-  return entries.map((e) => e.message);
-}
+const logOf = (user: string) => logOfStores(stores, user);
 
 describe.skipIf(!REDIS.available)(`two syncwire serve processes on one Redis (${REDIS.reason})`, () => {
   beforeAll(async () => {
