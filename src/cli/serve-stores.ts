@@ -109,7 +109,9 @@ export async function openServeStores(args: ServeStoreArgs, log: (line: string) 
   }
   connected = true;
   try {
-    const stores = await createRedisStores({ client, prefix, blobDirectory, onError });
+    // The log follows this (command) connection; the subscriber connection createRedisStores duplicates
+    // from it goes down and up with it, and its errors only need a listener (an unheard "error" throws).
+    const stores = await createRedisStores({ client, prefix, blobDirectory, onError: () => undefined });
     return {
       stores,
       description: `Redis stores at ${shown} (prefix "${prefix}", blobs in ${blobDirectory})`,
