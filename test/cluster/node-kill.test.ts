@@ -3,37 +3,21 @@
 // When node A dies, its clients' links are reset; their reconnect loop finds A refusing and moves to B
 // (failoverTransport), sends HELLO, resends what was unacked with the same client ids and syncs. Nothing
 // lost, nothing delivered twice, every device's SyncKey ends equal to its user's head in Redis.
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { syncKeyEquals } from "../../src/index.js";
-import type { RedisStores } from "../../src/redis/index.js";
-import { ensureDistBuilt } from "../support/dist.js";
-import { REDIS, RedisFixture } from "../redis/support.js";
-import { Deployment, RingTraffic, waitUntil } from "./support.js";
+import { REDIS } from "../redis/support.js";
+import { Deployment, RingTraffic, useDeployment, waitUntil, type DeviceClient, type ServeNode } from "./support.js";
 
-const fixture = new RedisFixture();
-let deployment: Deployment;
-let stores: RedisStores;
 const ROUNDS = 60;
 
 describe.skipIf(!REDIS.available)(`a node killed mid-traffic (${REDIS.reason})`, () => {
-  beforeAll(async () => {
-    ensureDistBuilt();
-    await fixture.start();
-    deployment = new Deployment(fixture.server.url);
-    await Promise.all([deployment.node("node-a"), deployment.node("node-b")]);
-    stores = await fixture.stores({ prefix: deployment.prefix, blobDirectory: deployment.blobs });
-  }, 120_000);
-
-  afterAll(async () => {
-    await deployment?.stop();
-    await fixture.stop();
-  }, 20_000);
+  const context = useDeployment();
 
   test("SIGKILL node A: its clients move to node B and resume; nothing lost, nothing twice, final SyncKeys equal", async () => {
-    const [a, b] = deployment.nodes as [(typeof deployment.nodes)[0], (typeof deployment.nodes)[0]];
+    const [a, b] = context.deployment.nodes as [ServeNode, ServeNode];
     // alice and carol start on A, bob and dave on B; ack timeouts short so retransmissions happen too.
     const engine = { ackTimeoutMs: 500, syncTimeoutMs: 1_000 };
-    const [alice, bob, carol, dave] = (["alice", "bob", "carol", "dave"] as const).map((user, i) => deployment.client(user, `${user}-dev`, i % 2, engine)) as [ReturnType<Deployment["client"]>, ReturnType<Deployment["client"]>, ReturnType<Deployment["client"]>, ReturnType<Deployment["client"]>];
+    const [alice, bob, carol, dave] = (["alice", "bob", "carol", "dave"] as const).map((user, i) => context.deployment.client(user, `${user}-dev`, i % 2, engine)) as [DeviceClient, DeviceClient, DeviceClient, DeviceClient];
     const everyone = [alice, bob, carol, dave];
     await waitUntil(() => everyone.every((c) => c.client.state === "open"), "four clients open");
     expect(everyone.map((c) => Deployment.logins(a, c.device))).toEqual([1, 0, 1, 0]);
@@ -64,11 +48,11 @@ describe.skipIf(!REDIS.available)(`a node killed mid-traffic (${REDIS.reason})`,
     expect([alice, carol].map((c) => Deployment.logins(b, c.device))).toEqual([1, 1]);
     expect(alice.closes.length).toBeGreaterThanOrEqual(1);
     expect(bob.closes).toEqual([]); // B's clients never lost their links
-    await traffic.check(stores);
+    await traffic.check(context.stores);
 
     // Every device synced to its user's head (and delivered nothing twice: distinct server ids).
     await waitUntil(async () => {
-      for (const c of everyone) if (!syncKeyEquals(c.client.syncKey, await stores.log.head(c.user))) return false;
+      for (const c of everyone) if (!syncKeyEquals(c.client.syncKey, await context.stores.log.head(c.user))) return false;
       return true;
     }, "final SyncKeys equal the heads", 10_000);
     for (const c of everyone) expect(new Set(c.messages.map((m) => `${m.conversationId}/${m.serverMsgId}`)).size).toBe(c.messages.length);

@@ -4,37 +4,21 @@
 // when it is back (same port and directory, AOF replayed) they reconnect by themselves, the clients'
 // retransmissions are answered and the traffic resumes: no acked message lost, none stored or delivered
 // twice, every device's SyncKey equal to its user's head.
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { syncKeyEquals } from "../../src/index.js";
-import type { RedisStores } from "../../src/redis/index.js";
-import { ensureDistBuilt } from "../support/dist.js";
-import { REDIS, RedisFixture } from "../redis/support.js";
-import { Deployment, RingTraffic, waitUntil, type DeviceClient } from "./support.js";
+import { REDIS } from "../redis/support.js";
+import { RingTraffic, useDeployment, waitUntil, type DeviceClient, type ServeNode } from "./support.js";
 
-const fixture = new RedisFixture({ own: true, appendonly: true, appendfsync: "always" });
-let deployment: Deployment;
-let stores: RedisStores;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.skipIf(!REDIS.canStart)(`Redis restarted mid-traffic under two serve processes (${REDIS.reason})`, () => {
-  beforeAll(async () => {
-    ensureDistBuilt();
-    await fixture.start();
-    deployment = new Deployment(fixture.server.url);
-    await Promise.all([deployment.node("node-a"), deployment.node("node-b")]);
-    stores = await fixture.stores({ prefix: deployment.prefix, blobDirectory: deployment.blobs });
-  }, 120_000);
-
-  afterAll(async () => {
-    await deployment?.stop();
-    await fixture.stop();
-  }, 20_000);
+  const context = useDeployment({ own: true, appendonly: true, appendfsync: "always" });
 
   test("SIGKILL Redis (AOF, appendfsync always), restart it: links stay up, nothing acked while down, no acked message lost, no duplicates, traffic resumes", async () => {
-    const [a, b] = deployment.nodes as [(typeof deployment.nodes)[0], (typeof deployment.nodes)[0]];
+    const [a, b] = context.deployment.nodes as [ServeNode, ServeNode];
     const engine = { ackTimeoutMs: 400, maxRetries: 1_000, maxBackoffMs: 1_000, syncTimeoutMs: 1_000 };
     const users = ["alice", "bob", "carol", "dave"];
-    const everyone = users.map((user, i) => deployment.client(user, `${user}-dev`, i % 2, engine)) as [DeviceClient, DeviceClient, DeviceClient, DeviceClient];
+    const everyone = users.map((user, i) => context.deployment.client(user, `${user}-dev`, i % 2, engine)) as [DeviceClient, DeviceClient, DeviceClient, DeviceClient];
     const [alice, bob, carol, dave] = everyone;
     await waitUntil(() => everyone.every((c) => c.client.state === "open"), "four clients open");
     const traffic = new RingTraffic([
@@ -49,7 +33,7 @@ describe.skipIf(!REDIS.canStart)(`Redis restarted mid-traffic under two serve pr
       traffic.round(round);
       await sleep(15);
     }
-    await fixture.server.stop("SIGKILL");
+    await context.fixture.server.stop("SIGKILL");
     const ackedAtKill = traffic.ackedCount;
     expect(ackedAtKill).toBeGreaterThan(0);
     const ackCountAtKill = everyone.map((c) => c.acks.length);
@@ -73,18 +57,18 @@ describe.skipIf(!REDIS.canStart)(`Redis restarted mid-traffic under two serve pr
     for (const node of [a, b]) await node.waitFor(/^\S+Z redis redis:\/\/127\.0\.0\.1:\d+ connection lost: .*; reconnecting, links stay open$/m);
 
     // Back (same port and directory; Redis replays its AOF): the nodes reconnect, the traffic resumes.
-    await fixture.server.start();
+    await context.fixture.server.start();
     for (const node of [a, b]) await node.waitFor(/^\S+Z redis redis:\/\/127\.0\.0\.1:\d+ reconnected$/m, 15_000);
     for (; round < 35; round++) {
       traffic.round(round);
       await sleep(15);
     }
     await waitUntil(() => traffic.done(), "every message acked and delivered after the restart", 30_000);
-    await traffic.check(stores); // every ACK — before the crash too — is in the log once, with its ids
+    await traffic.check(context.stores); // every ACK — before the crash too — is in the log once, with its ids
     for (const c of everyone) expect(c.closes).toEqual([]); // not one link was lost for it
 
     await waitUntil(async () => {
-      for (const c of everyone) if (!syncKeyEquals(c.client.syncKey, await stores.log.head(c.user))) return false;
+      for (const c of everyone) if (!syncKeyEquals(c.client.syncKey, await context.stores.log.head(c.user))) return false;
       return true;
     }, "final SyncKeys equal the heads", 10_000);
     for (const c of everyone) expect(new Set(c.messages.map((m) => `${m.conversationId}/${m.serverMsgId}`)).size).toBe(c.messages.length);

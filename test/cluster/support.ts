@@ -8,12 +8,14 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { createSyncKey, type ClientEngineOptions, type MessagePacket } from "../../src/index.js";
 import type { RedisStores } from "../../src/redis/index.js";
 import { createClient } from "../../src/node/index.js";
 import { freshName } from "../session/stores/contract.js";
-import { REPO_ROOT } from "../support/dist.js";
+import { RedisFixture } from "../redis/support.js";
+import { ensureDistBuilt, REPO_ROOT } from "../support/dist.js";
+import type { RedisServerOptions } from "../support/redis-server.js";
 import { FAST_RECONNECT, textMessage, textOf, type TrackedClient } from "../transports/support.js";
 
 /** One `syncwire serve --redis` child process. */
@@ -187,4 +189,33 @@ export class RingTraffic {
       expect(delivered.sort(), `${recipient.device}: each of ${sender.device}'s messages once`).toEqual([...ids.values()].sort());
     }
   }
+}
+
+/** What `useDeployment` sets up for a test file. */
+export interface DeploymentContext {
+  readonly fixture: RedisFixture;
+  /** The deployment, with nodes "node-a" and "node-b" running (set in beforeAll). */
+  deployment: Deployment;
+  /** Stores of the test process on the deployment's prefix, to read Redis (set in beforeAll). */
+  stores: RedisStores;
+}
+
+/**
+ * For a describe block: beforeAll builds dist/, starts Redis (`redisOptions`: see RedisFixture), two
+ * `serve --redis` nodes on it and the test process's own stores; afterAll stops them all.
+ */
+export function useDeployment(redisOptions: RedisServerOptions & { own?: boolean } = {}): DeploymentContext {
+  const context = { fixture: new RedisFixture(redisOptions) } as DeploymentContext;
+  beforeAll(async () => {
+    ensureDistBuilt();
+    await context.fixture.start();
+    context.deployment = new Deployment(context.fixture.server.url);
+    await Promise.all([context.deployment.node("node-a"), context.deployment.node("node-b")]);
+    context.stores = await context.fixture.stores({ prefix: context.deployment.prefix, blobDirectory: context.deployment.blobs });
+  }, 120_000);
+  afterAll(async () => {
+    await context.deployment?.stop();
+    await context.fixture.stop();
+  }, 20_000);
+  return context;
 }

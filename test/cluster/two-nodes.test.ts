@@ -3,38 +3,20 @@
 // other's and their peers' messages (NOTIFY crosses processes through Redis pub/sub), sync and commit
 // land in the shared log, and a retransmit of the same client_msg_id to the other node is acked DUPLICATE
 // with the first server id and stored once. The test process reads Redis through its own stores.
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { syncKeyEquals, type MessagePacket } from "../../src/index.js";
-import type { RedisStores } from "../../src/redis/index.js";
-import { ensureDistBuilt } from "../support/dist.js";
-import { REDIS, RedisFixture } from "../redis/support.js";
-import { Deployment, logOf as logOfStores, textMessage, textOf, waitUntil } from "./support.js";
-
-const fixture = new RedisFixture();
-let deployment: Deployment;
-let stores: RedisStores;
-
-const logOf = (user: string) => logOfStores(stores, user);
+import { REDIS } from "../redis/support.js";
+import { Deployment, logOf as logOfStores, textMessage, textOf, waitUntil, useDeployment, type ServeNode } from "./support.js";
 
 describe.skipIf(!REDIS.available)(`two syncwire serve processes on one Redis (${REDIS.reason})`, () => {
-  beforeAll(async () => {
-    ensureDistBuilt();
-    await fixture.start();
-    deployment = new Deployment(fixture.server.url);
-    await Promise.all([deployment.node("node-a"), deployment.node("node-b")]);
-    stores = await fixture.stores({ prefix: deployment.prefix, blobDirectory: deployment.blobs });
-  }, 120_000);
-
-  afterAll(async () => {
-    await deployment?.stop();
-    await fixture.stop();
-  }, 20_000);
+  const context = useDeployment();
+  const logOf = (user: string) => logOfStores(context.stores, user);
 
   test("alice's phone on node A, her laptop and bob on node B: messages, NOTIFY, sync and commit across the processes", async () => {
-    const [a, b] = deployment.nodes as [typeof deployment.nodes[0], typeof deployment.nodes[0]];
-    const phone = deployment.client("alice", "alice-phone", 0);
-    const laptop = deployment.client("alice", "alice-laptop", 1);
-    const bob = deployment.client("bob", "bob-desk", 1);
+    const [a, b] = context.deployment.nodes as [ServeNode, ServeNode];
+    const phone = context.deployment.client("alice", "alice-phone", 0);
+    const laptop = context.deployment.client("alice", "alice-laptop", 1);
+    const bob = context.deployment.client("bob", "bob-desk", 1);
     await waitUntil(() => [phone, laptop, bob].every((c) => c.client.state === "open"), "three clients open");
     expect([Deployment.logins(a, "alice-phone"), Deployment.logins(b, "alice-phone")]).toEqual([1, 0]);
     expect([Deployment.logins(a, "alice-laptop"), Deployment.logins(b, "alice-laptop")]).toEqual([0, 1]);
@@ -59,8 +41,8 @@ describe.skipIf(!REDIS.available)(`two syncwire serve processes on one Redis (${
       for (const device of [phone, laptop, bob]) {
         const user = device.user;
         const id = device.device;
-        if (!syncKeyEquals(device.client.syncKey, await stores.log.head(user))) return false;
-        if (!syncKeyEquals(await stores.log.committed(user, id), device.client.syncKey)) return false;
+        if (!syncKeyEquals(device.client.syncKey, await context.stores.log.head(user))) return false;
+        if (!syncKeyEquals(await context.stores.log.committed(user, id), device.client.syncKey)) return false;
       }
       return true;
     }, "every device synced and committed its head", 10_000);
@@ -72,7 +54,7 @@ describe.skipIf(!REDIS.available)(`two syncwire serve processes on one Redis (${
   test("a retransmit of the same client_msg_id to the other node is acked DUPLICATE with the same server id, and stored once", async () => {
     const clientMsgId = 0x5eed_0001n;
     const before = (await logOf("dave")).length;
-    const first = deployment.client("carol", "carol-phone", 0);
+    const first = context.deployment.client("carol", "carol-phone", 0);
     await waitUntil(() => first.client.state === "open", "carol on node A");
     first.client.send({ ...textMessage("carol", "dave", "only once"), clientMsgId });
     const acked = await first.client.once("sent", (e) => e.clientMsgId === clientMsgId);
@@ -80,9 +62,9 @@ describe.skipIf(!REDIS.available)(`two syncwire serve processes on one Redis (${
     first.client.close();
 
     // The same device, its ACK lost say, sends again — and this time its link lands on node B.
-    const again = deployment.client("carol", "carol-phone", 1);
+    const again = context.deployment.client("carol", "carol-phone", 1);
     await waitUntil(() => again.client.state === "open", "carol on node B");
-    expect(Deployment.logins(deployment.nodes[1]!, "carol-phone")).toBe(1);
+    expect(Deployment.logins(context.deployment.nodes[1]!, "carol-phone")).toBe(1);
     again.client.send({ ...textMessage("carol", "dave", "only once"), clientMsgId });
     const duplicate = await again.client.once("sent", (e) => e.clientMsgId === clientMsgId);
     expect([duplicate.duplicate, duplicate.serverMsgId, duplicate.serverTimeMs]).toEqual([true, acked.serverMsgId, acked.serverTimeMs]);
