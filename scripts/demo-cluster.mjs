@@ -92,9 +92,10 @@ function tap(label, transport, onConnect) {
 
 // ── Redis and the nodes ──────────────────────────────────────────────────────────────────────────────
 
+/** redis-server on the PATH, or undefined. */
 function findRedisServer() {
   for (const dir of (process.env.PATH ?? "").split(delimiter)) if (dir !== "" && existsSync(join(dir, "redis-server"))) return join(dir, "redis-server");
-  return existsSync("/usr/bin/redis-server") ? "/usr/bin/redis-server" : undefined;
+  return undefined;
 }
 
 function freePort() {

@@ -55,3 +55,9 @@ test("--nodes takes 1 or 2", () => {
   const run = spawnSync(process.execPath, [join(REPO_ROOT, "scripts/demo.mjs"), "--nodes", "3"], { cwd: REPO_ROOT, encoding: "utf8", timeout: 30_000 });
   expect([run.status, run.stderr]).toEqual([2, "npm run demo: --nodes takes 1 or 2, got '3'\n"]);
 });
+
+test("without redis-server on the PATH: a clear message on stderr, exit 1, nothing started", () => {
+  const run = spawnSync(process.execPath, [join(REPO_ROOT, "scripts/demo.mjs"), "--nodes", "2"], { cwd: REPO_ROOT, encoding: "utf8", timeout: 30_000, env: { ...process.env, PATH: "/nonexistent" } });
+  expect([run.status, run.stdout]).toEqual([1, ""]);
+  expect(run.stderr).toMatch(/^npm run demo -- --nodes 2 needs redis-server, which is not installed \(Debian\/Ubuntu: apt-get install redis-server; macOS: brew install redis\)\.\n$/);
+});
