@@ -26,6 +26,17 @@ import {
 } from "../dist/index.js";
 import { nodeTransport, SyncwireServer, tokenAuthenticator } from "../dist/node/index.js";
 
+// `npm run demo -- --nodes 2`: two nodes on a local Redis instead (scripts/demo-cluster.mjs).
+const nodesAt = process.argv.indexOf("--nodes");
+if (nodesAt >= 0) {
+  const nodes = process.argv[nodesAt + 1];
+  if (nodes !== "1" && nodes !== "2") {
+    process.stderr.write(`npm run demo: --nodes takes 1 or 2, got ${nodes === undefined ? "nothing" : `'${nodes}'`}\n`);
+    process.exit(2);
+  }
+  if (nodes === "2") process.exit(await (await import("./demo-cluster.mjs")).main());
+}
+
 const LOOPBACK = "127.0.0.1";
 const started = performance.now();
 const failures = [];

@@ -19,7 +19,9 @@ Usage:
   syncwire dump [FILE | -] [options]     show the frames in FILE (or stdin)
   syncwire encode [FILE | -] [--raw]     turn 'dump --json' output back into bytes (hex, or raw bytes)
   syncwire serve [--tcp H:P] [--ws H:P] [--http H:P] [--tls H:P --tls-cert F --tls-key F] [--token-file F]
-                                         run a server (in-memory stores) until SIGINT/SIGTERM (README: syncwire serve)
+                 [--redis URL [--redis-prefix P] [--blobs DIR]]
+                                         run a server until SIGINT/SIGTERM: in-memory stores, or with --redis
+                                         one node of several sharing that Redis (README: syncwire serve)
   syncwire proxy --listen HOST:PORT --upstream HOST:PORT [options]
                                          watch and break a live TCP link (see syncwire proxy --help)
   syncwire --help

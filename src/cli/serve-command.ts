@@ -9,7 +9,9 @@
  * Options: --tcp/--ws/--http/--tls HOST:PORT (at least one; port 0 picks a free port, printed at
  * start-up), --tls-cert/--tls-key FILE (PEM, with --tls), --token-file FILE (`user:token` lines),
  * --heartbeat-ms N (default 30000), --retry-after-ms N (of the shutdown DISCONNECT, default 1000),
- * --allow-origin O (CORS for browsers posting short links from another origin).
+ * --allow-origin O (CORS for browsers posting short links from another origin), --redis URL (stores on
+ * Redis: this process is one node of a deployment; with --redis-prefix P, default "syncwire:", and
+ * --blobs DIR for finished uploads, shared by every node). An unreachable Redis at start-up: exit 1.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -18,7 +20,7 @@ import { formatServerLogEntry } from "../node/log.js";
 import { SyncwireServer, type ListenAddress, type SyncwireServerOptions } from "../node/server.js";
 import { UsageError } from "./errors.js";
 import type { Io } from "./main.js";
-import { openServeStores } from "./serve-stores.js";
+import { openServeStores, StoresUnavailableError, type ServeStores } from "./serve-stores.js";
 
 /**
  * "HOST:PORT" or "[IPv6]:PORT".
@@ -60,7 +62,8 @@ function stopSignal(): Promise<NodeJS.Signals> {
 
 /**
  * Runs the server until SIGINT or SIGTERM.
- * @returns the exit status: 0 after a graceful stop, 1 if a listener could not start.
+ * @returns the exit status: 0 after a graceful stop, 1 if a listener could not start or Redis (with
+ *   `--redis`) did not answer.
  * @throws UsageError for bad arguments (exit 2 through `run`).
  */
 export async function serve(args: string[], io: Io): Promise<number> {
@@ -78,6 +81,9 @@ export async function serve(args: string[], io: Io): Promise<number> {
       "heartbeat-ms": { type: "string" },
       "retry-after-ms": { type: "string" },
       "allow-origin": { type: "string" },
+      redis: { type: "string" },
+      "redis-prefix": { type: "string" },
+      blobs: { type: "string" },
     },
   });
   if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got '${positionals[0]}'`);
@@ -109,7 +115,14 @@ export async function serve(args: string[], io: Io): Promise<number> {
     onLog: (entry) => void io.stdout.write(`${formatServerLogEntry(entry)}\n`),
   };
 
-  const opened = await openServeStores(values);
+  let opened: ServeStores;
+  try {
+    opened = await openServeStores(values, (line) => void io.stdout.write(`${line}\n`));
+  } catch (error) {
+    if (!(error instanceof StoresUnavailableError)) throw error;
+    io.stderr.write(`syncwire: ${error.message}\n`);
+    return 1;
+  }
   const server = new SyncwireServer({ ...options, stores: opened.stores });
   try {
     const addresses = await server.listen();

@@ -2,12 +2,14 @@
  * The Node client: the platform-neutral `SyncwireClient` with a transport chosen by URL scheme —
  * `tcp://host:port`, `tls://host:port`, `ws://…` / `wss://…` (the `ws` package's WebSocket, injected
  * into the same WebSocket transport browsers use) and `http://…` / `https://…` (HTTP short links over
- * Node's global `fetch`). No reconnect logic of its own: that is `SyncwireClient`'s.
+ * Node's global `fetch`). No reconnect logic of its own: that is `SyncwireClient`'s. Several URLs (the
+ * nodes of one deployment) go through `failoverTransport`: a node that cannot be reached is left for the next.
  */
 import type { ConnectionOptions } from "node:tls";
 import WebSocket from "ws";
 import { SyncwireClient, type SyncwireClientOptions } from "../web/client.js";
 import { shortLinkTransport, type ShortLinkTransportOptions } from "../web/short-link.js";
+import { failoverTransport } from "../web/failover.js";
 import type { ClientTransport } from "../web/transport.js";
 import { webSocketTransport, type WebSocketConstructor } from "../web/websocket.js";
 import { tcpTransport, tlsTransport } from "./net-transport.js";
@@ -53,8 +55,14 @@ export function nodeTransport(url: string | URL, options: NodeTransportOptions =
 
 /** Options of {@link createClient}: those of `SyncwireClient` and `nodeTransport`, with a URL for the transport. */
 export interface CreateClientOptions extends Omit<SyncwireClientOptions, "transport">, NodeTransportOptions {
-  /** Where the server listens: `tcp://127.0.0.1:9000`, `tls://…`, `ws://127.0.0.1:9001/`, `http://…`. */
-  readonly url: string | URL;
+  /**
+   * Where the server listens: `tcp://127.0.0.1:9000`, `tls://…`, `ws://127.0.0.1:9001/`, `http://…`. Or
+   * the nodes of a multi-node deployment, all of one scheme: links go to the first (or `firstNode`) while
+   * it can be reached, and to the next one when it cannot (`failoverTransport`).
+   */
+  readonly url: string | URL | readonly (string | URL)[];
+  /** With several URLs: the index of the node to try first (spread clients over nodes). Default 0. */
+  readonly firstNode?: number;
   /** Connect at once (default true); false to add listeners first and call `start()` yourself. */
   readonly start?: boolean;
 }
@@ -62,10 +70,17 @@ export interface CreateClientOptions extends Omit<SyncwireClientOptions, "transp
 /**
  * A reconnecting client for the URL's transport.
  * @returns the client, already started unless `start: false`.
- * @throws as `nodeTransport` and `SyncwireClient`.
+ * @throws as `nodeTransport`, `failoverTransport` (several URLs) and `SyncwireClient`.
  */
 export function createClient(options: CreateClientOptions): SyncwireClient {
-  const client = new SyncwireClient({ ...options, transport: nodeTransport(options.url, options) });
+  const url = options.url;
+  const transport = Array.isArray(url)
+    ? failoverTransport(
+        url.map((u: string | URL) => nodeTransport(u, options)),
+        options.firstNode === undefined ? {} : { start: options.firstNode },
+      )
+    : nodeTransport(url as string | URL, options);
+  const client = new SyncwireClient({ ...options, transport });
   if (options.start !== false) client.start();
   return client;
 }

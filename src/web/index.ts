@@ -16,4 +16,5 @@ export {
   type SyncwireClientOptions,
 } from "./client.js";
 export { webSocketTransport, type WebSocketConstructor, type WebSocketLike, type WebSocketTransportOptions } from "./websocket.js";
+export { failoverTransport, type FailoverTransport, type FailoverTransportOptions } from "./failover.js";
 export { ShortLinkClient, shortLinkTransport, type FetchLike, type ShortLinkClientOptions, type ShortLinkTransportOptions } from "./short-link.js";
