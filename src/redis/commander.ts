@@ -12,9 +12,10 @@
  * Every command is watched for `commandTimeoutMs`: a Redis that hangs (rather than closing the
  * connection) makes store calls reject after that long (RedisStoreError TIMEOUT) instead of holding
  * requests forever. A command that timed out may still have run; every store write is idempotent, and
- * the engine then answers nothing (the client retries), so that is safe. The watch is ours, not
- * node-redis's `timeout` option: that one arms an `AbortSignal.timeout` (a timer, an event listener, a
- * DOMException) per command, which cost a busy node about a seventh of its CPU (bench/redis.js). Here
+ * the engine then answers nothing (the client retries), so that is safe. The watch is ours, and
+ * node-redis's `timeout` option (5 s by default in node-redis 6) is set to 0 on every command: that one
+ * arms an `AbortSignal.timeout` (a timer, an event listener, a DOMException) per command, which cost a
+ * busy node about a seventh of its CPU (bench/redis.js). Here
  * every command in flight sits in one FIFO (they all have the same timeout, so deadlines come in order)
  * and one timer, armed for the oldest, rejects whatever is overdue.
  */
@@ -167,7 +168,8 @@ export class RedisCommander {
    * @param commandTimeoutMs how long one command may take (0: no limit).
    */
   constructor(target: { client: RedisClientLike } | { cluster: RedisClusterLike }, commandTimeoutMs: number) {
-    const options: CommandOptionsLike = { typeMapping: TYPE_MAPPING };
+    // timeout 0 turns off node-redis's own per-command timer (its default is 5 s) for our watch.
+    const options: CommandOptionsLike = { typeMapping: TYPE_MAPPING, timeout: 0 };
     this.#watch = commandTimeoutMs > 0 ? new DeadlineWatch(commandTimeoutMs) : undefined;
     if ("cluster" in target) {
       const cluster = target.cluster;
