@@ -162,6 +162,7 @@ class DeadlineWatch {
 export class RedisCommander {
   readonly #send: (routingKey: string | undefined, args: readonly RedisArgument[]) => Promise<unknown>;
   readonly #watch: DeadlineWatch | undefined;
+  readonly #clustered: boolean;
 
   /**
    * @param target the connection: `{ client }` or `{ cluster }`.
@@ -171,6 +172,7 @@ export class RedisCommander {
     // timeout 0 turns off node-redis's own per-command timer (its default is 5 s) for our watch.
     const options: CommandOptionsLike = { typeMapping: TYPE_MAPPING, timeout: 0 };
     this.#watch = commandTimeoutMs > 0 ? new DeadlineWatch(commandTimeoutMs) : undefined;
+    this.#clustered = "cluster" in target;
     if ("cluster" in target) {
       const cluster = target.cluster;
       this.#send = (key, args) => cluster.sendCommand(key, false, args, options);
@@ -178,6 +180,18 @@ export class RedisCommander {
       const client = target.client;
       this.#send = (_key, args) => client.sendCommand(args, options);
     }
+  }
+
+  /**
+   * The coalescing group of a key (see coalesce.ts): on a Cluster the key's hash tag (what Redis
+   * hashes to pick the slot), so one command touches one slot; on a single Redis "" (one group).
+   */
+  groupOf(key: string): string {
+    if (!this.#clustered) return "";
+    const open = key.indexOf("{");
+    if (open < 0) return key;
+    const close = key.indexOf("}", open + 1);
+    return close <= open + 1 ? key : key.slice(open + 1, close);
   }
 
   #run(routingKey: string | undefined, args: readonly RedisArgument[]): Promise<unknown> {

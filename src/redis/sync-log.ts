@@ -58,6 +58,7 @@ import type { SyncKey } from "../gen/syncwire/v1/sync_pb.js";
 import { integerOption } from "../session/options.js";
 import type { AppendResult, ReadResult, SyncLogEntry, SyncLogStore } from "../session/stores.js";
 import { array, luaScript, RedisStoreError, text, type RedisCommander } from "./commander.js";
+import { Coalescer } from "./coalesce.js";
 import type { RedisKeys } from "./keys.js";
 
 /** Options of {@link RedisSyncLog} (as for the memory log, plus the idempotency keys' lifetime). */
@@ -163,33 +164,43 @@ local function trim(P, h, i, tq, c, live, retention, max_entries, ttl, budget)
 end
 `;
 
-// KEYS: h m i tq c. ARGV: P, stream, idempotency key, payload, retention, maxEntries, ttl, budget.
+// One or more appends, in order (coalesce.ts). KEYS: h m i tq c of each. ARGV: retention, maxEntries,
+// ttl, budget, then P, stream, idempotency key, payload of each. Returns appended (1/0), version of each.
 const APPEND = luaScript(
   "log-append",
   `${HELPERS}
-local h, m, i, tq, c = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local P, stream, idem = ARGV[1], ARGV[2], ARGV[3]
-local known = redis.call('HGET', i, idem)
-if known then
-  local expires = redis.call('ZSCORE', tq, idem)
-  if not expires or tonumber(expires) > now_ms() then return {0, known} end
-  redis.call('ZREM', tq, idem)
+local retention, max_entries, ttl, budget = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local step = math.floor(retention / 64)
+local function append(h, m, i, tq, c, P, stream, idem, payload)
+  local known = redis.call('HGET', i, idem)
+  if known then
+    local expires = redis.call('ZSCORE', tq, idem)
+    if not expires or tonumber(expires) > now_ms() then return 0, known end
+    redis.call('ZREM', tq, idem)
+  end
+  local meta = redis.call('HMGET', m, 'pos', 'live', 'b')
+  local pos = tonumber(meta[1] or '0') + 1
+  local live = (meta[2] and tonumber(meta[2]) or count_live(P, h)) + 1
+  local version = redis.call('HINCRBY', h, stream, 1)
+  redis.call('ZADD', P .. 'e:' .. stream, s(version), s(pos) .. ':' .. string.len(idem) .. ':' .. idem .. payload)
+  redis.call('HSET', i, idem, s(version))
+  if live > max_entries or (live > retention + step and meta[3] ~= '1') then
+    local blocked
+    live, blocked = trim(P, h, i, tq, c, live, retention, max_entries, ttl, budget)
+    redis.call('HSET', m, 'pos', s(pos), 'live', s(live), 'b', blocked and '1' or '0')
+  else
+    redis.call('HSET', m, 'pos', s(pos), 'live', s(live))
+  end
+  return 1, s(version)
 end
-local meta = redis.call('HMGET', m, 'pos', 'live', 'b')
-local pos = tonumber(meta[1] or '0') + 1
-local live = (meta[2] and tonumber(meta[2]) or count_live(P, h)) + 1
-local version = redis.call('HINCRBY', h, stream, 1)
-redis.call('ZADD', P .. 'e:' .. stream, s(version), s(pos) .. ':' .. string.len(idem) .. ':' .. idem .. ARGV[4])
-redis.call('HSET', i, idem, s(version))
-local retention, max_entries = tonumber(ARGV[5]), tonumber(ARGV[6])
-if live > max_entries or (live > retention + math.floor(retention / 64) and meta[3] ~= '1') then
-  local blocked
-  live, blocked = trim(P, h, i, tq, c, live, retention, max_entries, tonumber(ARGV[7]), tonumber(ARGV[8]))
-  redis.call('HSET', m, 'pos', s(pos), 'live', s(live), 'b', blocked and '1' or '0')
-else
-  redis.call('HSET', m, 'pos', s(pos), 'live', s(live))
+local out = {}
+for n = 0, #KEYS / 5 - 1 do
+  local k, a = n * 5, 4 + n * 4
+  local appended, version = append(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
+  out[#out + 1] = appended
+  out[#out + 1] = version
 end
-return {1, s(version)}`,
+return out`,
 );
 
 // KEYS: h. ARGV: P, limit, then stream key / version pairs of the reader's key.
@@ -291,9 +302,21 @@ function entryOf(key: unknown, score: unknown, member: unknown): SyncLogEntry {
   return { key: streamKey, version: BigInt(version), message };
 }
 
+/** An append waiting for its turn's script. */
+interface QueuedAppend {
+  readonly prefix: string;
+  readonly stream: string;
+  readonly idempotencyKey: string;
+  readonly payload: Buffer;
+}
+
+/** Most appends in one script: about 10 µs of Redis each, so one call holds Redis ~1 ms at most. */
+const MAX_APPENDS_PER_CALL = 128;
+
 /** Sync logs in Redis. See the theory of operation above. */
 export class RedisSyncLog implements SyncLogStore {
   readonly #redis: RedisCommander;
+  readonly #appends = new Coalescer<QueuedAppend, AppendResult>((items) => this.#appendBatch(items), MAX_APPENDS_PER_CALL);
   readonly #keys: RedisKeys;
   readonly #bounds: string[];
   readonly #maxDevices: string;
@@ -329,11 +352,26 @@ export class RedisSyncLog implements SyncLogStore {
     const prefix = this.#keys.log(user);
     // Buffer.from copies: encodeProto may return a view of a shared slab, and node-redis writes later.
     const payload = Buffer.from(encodeProto(MessagePacketSchema, message));
-    const [retention, maxEntries, ttl, budget] = this.#bounds;
-    const reply = array(await this.#redis.eval(APPEND, this.#writeKeys(prefix, false), [prefix, String(key), idempotencyKey, payload, retention!, maxEntries!, ttl!, budget!]), "append");
-    const version = text(reply[1]);
-    if (!/^\d+$/.test(version)) throw new RedisStoreError("CORRUPT_REPLY", `append answered version ${JSON.stringify(version)}`);
-    return { version: BigInt(version), appended: text(reply[0]) === "1" };
+    return this.#appends.add(this.#redis.groupOf(prefix), { prefix, stream: String(key), idempotencyKey, payload });
+  }
+
+  /** Runs the appends queued in one turn as one script (coalesce.ts). */
+  async #appendBatch(items: readonly QueuedAppend[]): Promise<(AppendResult | Error)[]> {
+    const keys: string[] = [];
+    const args: (string | Buffer)[] = [...this.#bounds];
+    for (const item of items) {
+      const { prefix } = item;
+      keys.push(`${prefix}h`, `${prefix}m`, `${prefix}i`, `${prefix}tq`, `${prefix}c`);
+      args.push(prefix, item.stream, item.idempotencyKey, item.payload);
+    }
+    const reply = array(await this.#redis.eval(APPEND, keys, args), "append");
+    const results: (AppendResult | Error)[] = [];
+    for (let n = 0; n < items.length; n++) {
+      const version = text(reply[2 * n + 1]);
+      if (!/^\d+$/.test(version)) results.push(new RedisStoreError("CORRUPT_REPLY", `append answered version ${JSON.stringify(version)}`));
+      else results.push({ version: BigInt(version), appended: text(reply[2 * n]) === "1" });
+    }
+    return results;
   }
 
   /**
