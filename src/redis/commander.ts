@@ -163,16 +163,19 @@ export class RedisCommander {
   readonly #send: (routingKey: string | undefined, args: readonly RedisArgument[]) => Promise<unknown>;
   readonly #watch: DeadlineWatch | undefined;
   readonly #clustered: boolean;
+  readonly #coalesce: boolean;
 
   /**
    * @param target the connection: `{ client }` or `{ cluster }`.
    * @param commandTimeoutMs how long one command may take (0: no limit).
+   * @param coalesce whether store calls of one event-loop turn share commands (coalesce.ts).
    */
-  constructor(target: { client: RedisClientLike } | { cluster: RedisClusterLike }, commandTimeoutMs: number) {
+  constructor(target: { client: RedisClientLike } | { cluster: RedisClusterLike }, commandTimeoutMs: number, coalesce = true) {
     // timeout 0 turns off node-redis's own per-command timer (its default is 5 s) for our watch.
     const options: CommandOptionsLike = { typeMapping: TYPE_MAPPING, timeout: 0 };
     this.#watch = commandTimeoutMs > 0 ? new DeadlineWatch(commandTimeoutMs) : undefined;
     this.#clustered = "cluster" in target;
+    this.#coalesce = coalesce;
     if ("cluster" in target) {
       const cluster = target.cluster;
       this.#send = (key, args) => cluster.sendCommand(key, false, args, options);
@@ -180,6 +183,11 @@ export class RedisCommander {
       const client = target.client;
       this.#send = (_key, args) => client.sendCommand(args, options);
     }
+  }
+
+  /** Most store calls one command may carry: `max`, or 1 with coalescing off. */
+  batchLimit(max: number): number {
+    return this.#coalesce ? max : 1;
   }
 
   /**

@@ -55,13 +55,13 @@ export class RedisDedupeStore implements DedupeStore {
     this.#gets = new Coalescer(async (batch) => {
       if (batch.length === 1) return [decodeOrAbsent(await redis.send(batch[0], ["GET", batch[0]!]))];
       return array(await redis.send(batch[0], ["MGET", ...batch]), "MGET").map(decodeOrAbsent);
-    }, MAX_PER_CALL);
+    }, redis.batchLimit(MAX_PER_CALL));
     this.#puts = new Coalescer(async (batch) => {
       const args: string[] = [];
       for (const put of batch) args.push(put.value, put.ttl);
       const reply = array(await redis.eval(PUT_IF_ABSENT, batch.map((put) => put.key), args), "dedupe put");
       return batch.map((put, n) => (Buffer.isBuffer(reply[n]) ? decodeOrError(reply[n]) : put.record));
-    }, MAX_PER_CALL);
+    }, redis.batchLimit(MAX_PER_CALL));
   }
 
   /** @inheritDoc `now` is not used: Redis expires records by their TTL. */

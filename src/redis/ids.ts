@@ -46,7 +46,7 @@ export class RedisMessageIdAllocator implements MessageIdAllocator {
       if (batch.length === 1) return [idOf(await redis.send(batch[0], ["INCR", batch[0]!]), batch[0]!)];
       const reply = array(await redis.eval(INCR_EACH, batch, []), "INCR");
       return batch.map((key, n) => idOf(reply[n], key));
-    }, MAX_PER_CALL);
+    }, redis.batchLimit(MAX_PER_CALL));
   }
 
   /** @inheritDoc */

@@ -18,12 +18,14 @@
  *   bounded by `maxDevices` (the least recently committing device is forgotten).
  *
  * Scripts. Every `redis.call` inside a script costs Redis about 1.5 µs beyond the command's own work
- * (TIME about 4 µs), so the hot one, append, makes six calls and does everything else only when a
- * counter says there is work (bench/redis.js has the figures):
- * - append: HGET the idempotency key (a hit is a retry: its version is returned, unless it is a trimmed
- *   key whose time is up — then it is forgotten and the message appended anew); HMGET `m`; HINCRBY the
- *   stream's head; ZADD the entry; HSET the key; HSET `m`. It trims only when the log holds more than
- *   `retention + retention/64` entries and trimming is not blocked, or more than `maxEntries`.
+ * (TIME about 4 µs), so the hot one, append, makes five calls and does everything else only when a
+ * counter says there is work (bench/redis.js has the figures). The appends of one event-loop turn go
+ * in one script call (coalesce.ts), each run as if alone:
+ * - append: HINCRBY the stream's head, HSETNX the idempotency key to that version — if the key was
+ *   there, this is a retry: the HINCRBY is undone and the known version returned (unless it is a
+ *   trimmed key whose time is up: then it is forgotten and the message appended anew); HMGET `m`; ZADD
+ *   the entry; HSET `m`. It trims only when the log holds more than `retention + retention/64` entries
+ *   and trimming is not blocked, or more than `maxEntries`.
  * - read: for each stream key, ZRANGEBYSCORE (after its version, +inf] LIMIT limit + 1; merge the
  *   candidates by position, return the first `limit` and whether more were found. Exact: a stream that
  *   contributes to the first `limit` overall does so within its own first `limit + 1`, and the total
@@ -172,18 +174,23 @@ const APPEND = luaScript(
 local retention, max_entries, ttl, budget = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local step = math.floor(retention / 64)
 local function append(h, m, i, tq, c, P, stream, idem, payload)
-  local known = redis.call('HGET', i, idem)
-  if known then
+  -- Optimistic: take the version and claim the key in two calls; a retry (rare) undoes the first.
+  local version = redis.call('HINCRBY', h, stream, 1)
+  if redis.call('HSETNX', i, idem, s(version)) == 0 then
+    local known = redis.call('HGET', i, idem)
     local expires = redis.call('ZSCORE', tq, idem)
-    if not expires or tonumber(expires) > now_ms() then return 0, known end
+    if not expires or tonumber(expires) > now_ms() then
+      if redis.call('HINCRBY', h, stream, -1) == 0 then redis.call('HDEL', h, stream) end
+      return 0, known
+    end
+    -- A trimmed key whose time is up, not yet swept: forget it, append anew.
     redis.call('ZREM', tq, idem)
+    redis.call('HSET', i, idem, s(version))
   end
   local meta = redis.call('HMGET', m, 'pos', 'live', 'b')
   local pos = tonumber(meta[1] or '0') + 1
   local live = (meta[2] and tonumber(meta[2]) or count_live(P, h)) + 1
-  local version = redis.call('HINCRBY', h, stream, 1)
   redis.call('ZADD', P .. 'e:' .. stream, s(version), s(pos) .. ':' .. string.len(idem) .. ':' .. idem .. payload)
-  redis.call('HSET', i, idem, s(version))
   if live > max_entries or (live > retention + step and meta[3] ~= '1') then
     local blocked
     live, blocked = trim(P, h, i, tq, c, live, retention, max_entries, ttl, budget)
@@ -316,7 +323,7 @@ const MAX_APPENDS_PER_CALL = 128;
 /** Sync logs in Redis. See the theory of operation above. */
 export class RedisSyncLog implements SyncLogStore {
   readonly #redis: RedisCommander;
-  readonly #appends = new Coalescer<QueuedAppend, AppendResult>((items) => this.#appendBatch(items), MAX_APPENDS_PER_CALL);
+  readonly #appends: Coalescer<QueuedAppend, AppendResult>;
   readonly #keys: RedisKeys;
   readonly #bounds: string[];
   readonly #maxDevices: string;
@@ -328,6 +335,7 @@ export class RedisSyncLog implements SyncLogStore {
   constructor(redis: RedisCommander, keys: RedisKeys, options: RedisSyncLogOptions = {}) {
     this.#redis = redis;
     this.#keys = keys;
+    this.#appends = new Coalescer((items) => this.#appendBatch(items), redis.batchLimit(MAX_APPENDS_PER_CALL));
     const retention = integerOption("retention", options.retention, 10_000, 0);
     const maxEntries = integerOption("maxEntries", options.maxEntries, Math.max(100_000, retention), Math.max(1, retention));
     const ttl = integerOption("idempotencyTtlMs", options.idempotencyTtlMs, DAY_MS, 1);
