@@ -331,6 +331,7 @@ const rows = process.env.BENCH_REDIS_PROFILE_ONLY ? [] : await runSuiteAsync(tit
 const PROFILE_BATCHES = Number(process.env.BENCH_REDIS_PROFILE_BATCHES ?? 10);
 const profile = [];
 for (const [key, name, batches] of [
+  ["memory", "memory stores", PROFILE_BATCHES],
   ["ackOnly", "coalesced, pipelined", PROFILE_BATCHES],
   ["online", "coalesced, pipelined, senders online", PROFILE_BATCHES],
   ["perCall", "one command per call, pipelined", Math.max(1, PROFILE_BATCHES / 2)],
