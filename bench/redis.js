@@ -348,7 +348,7 @@ for (const [key, name, batches] of [
   for (let b = 0; b < batches; b++) await loop.batch();
   const nodeUsed = process.cpuUsage(nodeCpu);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const roundTrips = writes.count - beforeWrites - 1; // the INFO below is one of them
+  const roundTrips = writes.count - beforeWrites;
   const afterStats = await commandStats(admin);
   const redisUsed = (await redisCpu(admin)) - beforeCpu;
   const sends = batches * perBatch;
