@@ -7,16 +7,29 @@
  * `putIfAbsent` is one round trip: a script runs `SET key value NX PX ttl` and, if a record already
  * stood, returns it — set-if-absent and reading the winner in one atomic step, so of two nodes storing
  * the same (sender, id) at once exactly one record stands and both learn which.
+ *
+ * Both calls are coalesced (coalesce.ts): the `get`s of one event-loop turn are one MGET, the
+ * `putIfAbsent`s one script call that runs them in turn.
  */
 import type { AcceptedMessage, DedupeStore } from "../session/stores.js";
-import { luaScript, RedisStoreError, text, type RedisCommander } from "./commander.js";
+import { Coalescer } from "./coalesce.js";
+import { array, luaScript, RedisStoreError, text, type RedisCommander } from "./commander.js";
 import type { RedisKeys } from "./keys.js";
 
+// One or more set-if-absent calls (coalesce.ts). KEYS: the records. ARGV: value, ttl of each.
+// Returns, per record, 0 if this call stored it, else the record that stood.
 const PUT_IF_ABSENT = luaScript(
   "dedupe-put",
-  `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return false end
-return redis.call('GET', KEYS[1])`,
+  `local out = {}
+for n = 1, #KEYS do
+  if redis.call('SET', KEYS[n], ARGV[2 * n - 1], 'NX', 'PX', ARGV[2 * n]) then out[n] = 0
+  else out[n] = redis.call('GET', KEYS[n]) or 0 end
+end
+return out`,
 );
+
+/** Most records in one MGET or script. */
+const MAX_PER_CALL = 256;
 
 function encode(record: AcceptedMessage): string {
   return `${record.serverMsgId}:${record.serverTimeMs}`;
@@ -32,18 +45,29 @@ function decode(value: unknown): AcceptedMessage {
 export class RedisDedupeStore implements DedupeStore {
   readonly #redis: RedisCommander;
   readonly #keys: RedisKeys;
+  readonly #gets: Coalescer<string, AcceptedMessage | undefined>;
+  readonly #puts: Coalescer<{ key: string; value: string; ttl: string; record: AcceptedMessage }, AcceptedMessage>;
 
   /** @internal Use `createRedisStores`. */
   constructor(redis: RedisCommander, keys: RedisKeys) {
     this.#redis = redis;
     this.#keys = keys;
+    this.#gets = new Coalescer(async (batch) => {
+      if (batch.length === 1) return [decodeOrAbsent(await redis.send(batch[0], ["GET", batch[0]!]))];
+      return array(await redis.send(batch[0], ["MGET", ...batch]), "MGET").map(decodeOrAbsent);
+    }, redis.batchLimit(MAX_PER_CALL));
+    this.#puts = new Coalescer(async (batch) => {
+      const args: string[] = [];
+      for (const put of batch) args.push(put.value, put.ttl);
+      const reply = array(await redis.eval(PUT_IF_ABSENT, batch.map((put) => put.key), args), "dedupe put");
+      return batch.map((put, n) => (Buffer.isBuffer(reply[n]) ? decodeOrError(reply[n]) : put.record));
+    }, redis.batchLimit(MAX_PER_CALL));
   }
 
   /** @inheritDoc `now` is not used: Redis expires records by their TTL. */
-  async get(sender: string, clientMsgId: bigint, _now: number): Promise<AcceptedMessage | undefined> {
+  get(sender: string, clientMsgId: bigint, _now: number): Promise<AcceptedMessage | undefined> {
     const key = this.#keys.dedupe(sender, clientMsgId);
-    const value = await this.#redis.send(key, ["GET", key]);
-    return value === null ? undefined : decode(value);
+    return this.#gets.add(this.#redis.groupOf(key), key);
   }
 
   /**
@@ -52,7 +76,21 @@ export class RedisDedupeStore implements DedupeStore {
    */
   async putIfAbsent(sender: string, clientMsgId: bigint, record: AcceptedMessage, _now: number, ttlMs: number): Promise<AcceptedMessage> {
     if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) throw new RangeError(`ttlMs must be a positive integer, got ${ttlMs}`);
-    const existing = await this.#redis.eval(PUT_IF_ABSENT, [this.#keys.dedupe(sender, clientMsgId)], [encode(record), String(ttlMs)]);
-    return existing === null ? record : decode(existing);
+    const key = this.#keys.dedupe(sender, clientMsgId);
+    return this.#puts.add(this.#redis.groupOf(key), { key, value: encode(record), ttl: String(ttlMs), record });
+  }
+}
+
+/** A GET/MGET reply: absent, a record, or CORRUPT_REPLY (as an Error for that call). */
+function decodeOrAbsent(value: unknown): AcceptedMessage | undefined | Error {
+  if (value === null) return undefined;
+  return decodeOrError(value);
+}
+
+function decodeOrError(value: unknown): AcceptedMessage | Error {
+  try {
+    return decode(value);
+  } catch (error) {
+    return error as Error;
   }
 }

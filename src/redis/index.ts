@@ -67,6 +67,13 @@ export interface RedisStoresOptions {
   pubsub?: PubSubMode;
   /** Longest a single Redis command may take before its store call rejects, ms (0: no limit). Default 5,000. */
   commandTimeoutMs?: number;
+  /**
+   * Whether the hot store calls of one event-loop turn (dedupe records, message ids, log appends) share
+   * one command per kind — an MGET, or one script call that runs them in turn — instead of one command
+   * each. Default true; false is for comparing (bench/redis.js) and costs a busy node several times the
+   * CPU per message.
+   */
+  coalesce?: boolean;
   /** Waits between reconnection attempts of a client made from `url`. Default 50 ms × 2 up to 2 s, ±20 %. */
   reconnect?: BackoffPolicy;
   /** Called with errors of the connections made here (a lost connection, a failed reconnect), for logging. */
@@ -109,6 +116,8 @@ export async function createRedisStores(options: RedisStoresOptions): Promise<Re
   const pubsub = options.pubsub ?? "auto";
   if (pubsub !== "auto" && pubsub !== "sharded" && pubsub !== "classic") throw new TypeError(`pubsub must be "auto", "sharded" or "classic", got ${String(pubsub)}`);
   const commandTimeoutMs = integerOption("commandTimeoutMs", options.commandTimeoutMs, 5_000, 0);
+  const coalesce = options.coalesce ?? true;
+  if (typeof coalesce !== "boolean") throw new TypeError("coalesce must be a boolean");
   const reconnect = options.reconnect ?? DEFAULT_RECONNECT;
   checkBackoffPolicy(reconnect);
   if (options.blobs === undefined && options.blobDirectory === undefined) throw new TypeError("createRedisStores needs blobs or blobDirectory (where finished uploads go)");
@@ -134,7 +143,7 @@ export async function createRedisStores(options: RedisStoresOptions): Promise<Re
   if (owned !== undefined) owned.on("error", onError);
   if (!connection.isOpen) await connection.connect();
 
-  const redis = new RedisCommander(target, commandTimeoutMs);
+  const redis = new RedisCommander(target, commandTimeoutMs, coalesce);
   const keys = new RedisKeys(prefix);
   const log = new RedisSyncLog(redis, keys, options.log);
   const presence = new RedisPresence(redis, keys, {

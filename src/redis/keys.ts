@@ -5,10 +5,10 @@
  *   PREFIX dedupe:{U}:<client_msg_id>      string "server_msg_id:server_time_ms", TTL = dedupe TTL
  *   PREFIX ids:{C}                         integer, INCR per server_msg_id of conversation C
  *   PREFIX log:{U}:h                       hash   stream key → newest version
- *   PREFIX log:{U}:m                       hash   "pos" (append counter), "cseq" (commit counter)
+ *   PREFIX log:{U}:m                       hash   "pos" (append counter), "live" (entries held), "cseq" (commit counter), "b" (trim blocked)
  *   PREFIX log:{U}:e:<stream key>          zset   score version, member "<pos>:<len>:<idempotency key><MessagePacket bytes>"
- *   PREFIX log:{U}:i                       hash   idempotency key → version (live entries)
- *   PREFIX log:{U}:t / :tq                 hash + zset: idempotency keys of trimmed entries, and when they expire
+ *   PREFIX log:{U}:i                       hash   idempotency key → version (live entries, and trimmed ones still remembered)
+ *   PREFIX log:{U}:tq                      zset   idempotency keys of trimmed entries, by when they may be forgotten
  *   PREFIX log:{U}:c / :cd                 hash device → committed key "k=v,…"; zset device → commit order
  *   PREFIX up:{U}                          zset   upload id → last part's time (the open uploads)
  *   PREFIX up:{U}:<upload id>              hash   facts, "#<index>" → part bytes, "oid" once complete; TTL = idle time

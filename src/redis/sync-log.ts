@@ -5,37 +5,53 @@
  * they live in one slot and each operation is one Lua script — atomic, one round trip, never
  * read-then-write from Node:
  *
- * - `h` (hash): stream key → newest version. `m` (hash): `pos`, a counter every append takes the next
- *   value of (the entry's position in append order), and `cseq`, the commit counter.
+ * - `h` (hash): stream key → newest version. `m` (hash): `pos`, the append counter (an entry's position
+ *   in append order), `live`, how many entries the log holds, `cseq`, the commit counter, and `b`, "1"
+ *   while trimming is blocked by an entry some device has not committed.
  * - `e:<stream key>` (sorted set), one per stream key: score = the entry's version, member =
  *   `"<pos>:<length>:<idempotency key>"` followed by the MessagePacket's protobuf bytes (binary-safe).
  *   Versions grow with positions within a stream, so each set is in append order.
- * - `i` (hash): idempotency key → version, for live entries; `t` + `tq` (hash + sorted set by expiry
- *   time): the idempotency keys of trimmed entries, kept for `idempotencyTtlMs` (at least the engine's
- *   dedupe TTL: as long as a dedupe record may make the engine append again), then forgotten.
+ * - `i` (hash): idempotency key → version, of live entries and of trimmed ones still remembered; `tq`
+ *   (sorted set): the trimmed ones by the time they may be forgotten (`idempotencyTtlMs` after the
+ *   trim: at least the engine's dedupe TTL, as long as a dedupe record may make the engine append again).
  * - `c` (hash): device → committed key as `"k=v,k=v"`; `cd` (sorted set): devices by last commit,
  *   bounded by `maxDevices` (the least recently committing device is forgotten).
  *
- * Scripts:
- * - append: if the idempotency key is known (live, or trimmed and not yet expired) return its version;
- *   else HINCRBY the stream's head, take the next position, ZADD the entry, remember the key, trim.
+ * Scripts. Every `redis.call` inside a script costs Redis about 1.5 µs beyond the command's own work
+ * (TIME about 4 µs), so the hot one, append, makes five calls and does everything else only when a
+ * counter says there is work (bench/redis.js has the figures). The appends of one event-loop turn go
+ * in one script call (coalesce.ts), each run as if alone:
+ * - append: HINCRBY the stream's head, HSETNX the idempotency key to that version — if the key was
+ *   there, this is a retry: the HINCRBY is undone and the known version returned (unless it is a
+ *   trimmed key whose time is up: then it is forgotten and the message appended anew); HMGET `m`; ZADD
+ *   the entry; HSET `m`. It trims only when the log holds more than `retention + retention/64` entries
+ *   and trimming is not blocked, or more than `maxEntries`.
  * - read: for each stream key, ZRANGEBYSCORE (after its version, +inf] LIMIT limit + 1; merge the
  *   candidates by position, return the first `limit` and whether more were found. Exact: a stream that
  *   contributes to the first `limit` overall does so within its own first `limit + 1`, and the total
  *   exceeds `limit` exactly when more entries wait.
  * - commit: merge the device's key (per stream, the larger version; decimal strings compared exactly,
  *   so u64 versions never round), record the device as most recent, forget devices beyond the bound,
- *   trim.
- * - trim (inside append and commit): while more than `retention` entries are live, take the oldest entry
- *   (smallest position across streams); it goes if every device that ever committed has committed it
- *   (a user without devices keeps the newest `retention`), or unconditionally while more than
- *   `maxEntries` are live. At most `trimBatch` entries per call, so one commit that unblocks a huge
- *   backlog does not stall Redis; later calls continue.
+ *   then always trim (a commit is what unblocks trimming).
+ * - trim: takes the oldest entries (smallest positions across streams) down to `retention`, at most
+ *   `trimBatch` per call, in one ZRANGE and one ZREMRANGEBYRANK per stream: an entry goes if every device
+ *   that ever committed has committed it (a user without devices keeps the newest `retention`), or
+ *   unconditionally while more than `maxEntries` are live (then down to `maxEntries − maxEntries/64`).
+ *   The first entry some device still needs stops it and sets `b`, so appends stop trying until a
+ *   commit. Trimmed keys go to `tq` in one ZADD; keys whose time is up are forgotten (HDEL `i`, ZREM
+ *   `tq`) in the same call.
+ *
+ * So a user's log holds at least `retention` entries (the newest), at most `retention + retention/64`
+ * once every device has committed them, and never more than `maxEntries`. Trimming in steps of
+ * `retention/64` is what makes an append cheap: a log at its bound trims 157 entries once per 157 appends
+ * (default bounds) instead of one entry, with its floor computed, on every append.
  *
  * Numbers: versions and positions are exact up to 2^53 (sorted-set scores are doubles); committed keys
  * keep any u64. Entries' bytes fields are views of the reply buffer (nothing else uses it).
  *
- * Time: expiry of trimmed idempotency keys uses Redis's clock (TIME); `now` arguments do not exist here.
+ * Time: expiry of trimmed idempotency keys uses Redis's clock (TIME, read only when trimming or checking
+ * a retry); `now` arguments do not exist here. Logs written by an earlier layout (no `live` count) are
+ * counted once when first touched.
  */
 import { createSyncKey, syncKeyToMap } from "../bodies/sync-key.js";
 import { decodeProto, encodeProto } from "../bodies/proto.js";
@@ -44,13 +60,21 @@ import type { SyncKey } from "../gen/syncwire/v1/sync_pb.js";
 import { integerOption } from "../session/options.js";
 import type { AppendResult, ReadResult, SyncLogEntry, SyncLogStore } from "../session/stores.js";
 import { array, luaScript, RedisStoreError, text, type RedisCommander } from "./commander.js";
+import { Coalescer } from "./coalesce.js";
 import type { RedisKeys } from "./keys.js";
 
 /** Options of {@link RedisSyncLog} (as for the memory log, plus the idempotency keys' lifetime). */
 export interface RedisSyncLogOptions {
-  /** Entries per user kept even when every device committed them. Default 10,000. */
+  /**
+   * Entries per user kept even when every device committed them. Default 10,000. Appends trim in steps
+   * of `retention/64` (rounded down): a log holds up to `retention + retention/64` entries that every
+   * device committed before an append trims it back to `retention`; commits trim to `retention`.
+   */
   retention?: number;
-  /** Entries per user beyond which the oldest go whatever was committed. Default 100,000 (≥ retention). */
+  /**
+   * Entries per user beyond which the oldest go whatever was committed (then `maxEntries/64` of them at
+   * once). Default 100,000 (≥ retention).
+   */
   maxEntries?: number;
   /** Devices remembered per user (their committed keys). Default 64. */
   maxDevices?: number;
@@ -59,7 +83,7 @@ export interface RedisSyncLogOptions {
    * `dedupeTtlMs` (default 24 h, which is this default too).
    */
   idempotencyTtlMs?: number;
-  /** Most entries one append or commit trims. Default 1,000. */
+  /** Most entries one append or commit trims, 1–2,000 (Lua passes them to one command). Default 1,000. */
   trimBatch?: number;
 }
 
@@ -85,18 +109,19 @@ local function parse_key(text)
   for k, v in string.gmatch(text, '(%d+)=(%d+)') do out[k] = v end
   return out
 end
-local function forget_expired(t, tq, now)
-  local gone = redis.call('ZRANGEBYSCORE', tq, '-inf', s(now), 'LIMIT', 0, 100)
-  for _, k in ipairs(gone) do
-    redis.call('HDEL', t, k)
-    redis.call('ZREM', tq, k)
-  end
-end
-local function trim(P, h, i, t, tq, c, retention, max_entries, ttl, budget, now)
-  local streams = redis.call('HKEYS', h)
+local function count_live(P, h)
   local live = 0
-  for _, k in ipairs(streams) do live = live + redis.call('ZCARD', P .. 'e:' .. k) end
-  if live <= retention then return end
+  for _, k in ipairs(redis.call('HKEYS', h)) do live = live + redis.call('ZCARD', P .. 'e:' .. k) end
+  return live
+end
+-- Trims down to retention (see the theory of operation). Returns the new live count and whether an
+-- entry some device has not committed stopped it.
+local function trim(P, h, i, tq, c, live, retention, max_entries, ttl, budget)
+  local want = math.min(budget, live - retention)
+  if want <= 0 then return live, false end
+  local forced_to = nil
+  if live > max_entries then forced_to = math.max(retention, max_entries - math.floor(max_entries / 64)) end
+  local streams = redis.call('HKEYS', h)
   local devices = redis.call('HVALS', c)
   local floor = nil
   if #devices > 0 then
@@ -110,49 +135,79 @@ local function trim(P, h, i, t, tq, c, retention, max_entries, ttl, budget, now)
       end
     end
   end
-  local trimmed = 0
-  while live > retention and trimmed < budget do
-    local old_key, old_pos, old_member, old_version = nil, nil, nil, nil
-    for _, k in ipairs(streams) do
-      local first = redis.call('ZRANGE', P .. 'e:' .. k, 0, 0, 'WITHSCORES')
-      if first[1] then
-        local p = pos_of(first[1])
-        if old_pos == nil or p < old_pos then old_key, old_pos, old_member, old_version = k, p, first[1], first[2] end
-      end
-    end
-    if old_key == nil then return end
-    if live <= max_entries and floor ~= nil and tonumber(old_version) > floor[old_key] then return end
-    redis.call('ZREMRANGEBYRANK', P .. 'e:' .. old_key, 0, 0)
-    local idem = idem_of(old_member)
-    redis.call('HDEL', i, idem)
-    redis.call('HSET', t, idem, old_version)
-    redis.call('ZADD', tq, s(now + ttl), idem)
-    live = live - 1
-    trimmed = trimmed + 1
+  local found = {}
+  for _, k in ipairs(streams) do
+    local got = redis.call('ZRANGE', P .. 'e:' .. k, 0, want - 1, 'WITHSCORES')
+    for g = 1, #got, 2 do found[#found + 1] = { pos_of(got[g]), k, tonumber(got[g + 1]), got[g] } end
   end
+  if #streams > 1 then table.sort(found, function(x, y) return x[1] < y[1] end) end
+  local now = now_ms()
+  local expires = s(now + ttl)
+  local drop, pairs_, blocked = {}, {}, false
+  for f = 1, math.min(want, #found) do
+    local e = found[f]
+    if not (forced_to ~= nil and live > forced_to) and floor ~= nil and e[3] > floor[e[2]] then
+      blocked = true
+      break
+    end
+    drop[e[2]] = (drop[e[2]] or 0) + 1
+    pairs_[#pairs_ + 1] = expires
+    pairs_[#pairs_ + 1] = idem_of(e[4])
+    live = live - 1
+  end
+  for k, n in pairs(drop) do redis.call('ZREMRANGEBYRANK', P .. 'e:' .. k, 0, n - 1) end
+  if #pairs_ > 0 then redis.call('ZADD', tq, unpack(pairs_)) end
+  local gone = redis.call('ZRANGEBYSCORE', tq, '-inf', s(now), 'LIMIT', 0, budget)
+  if #gone > 0 then
+    redis.call('HDEL', i, unpack(gone))
+    redis.call('ZREM', tq, unpack(gone))
+  end
+  return live, blocked
 end
 `;
 
-// KEYS: h m i t tq c. ARGV: P, stream, idempotency key, payload, retention, maxEntries, ttl, budget.
+// One or more appends, in order (coalesce.ts). KEYS: h m i tq c of each. ARGV: retention, maxEntries,
+// ttl, budget, then P, stream, idempotency key, payload of each. Returns appended (1/0), version of each.
 const APPEND = luaScript(
   "log-append",
   `${HELPERS}
-local h, m, i, t, tq, c = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local P, stream, idem = ARGV[1], ARGV[2], ARGV[3]
-local now = now_ms()
-forget_expired(t, tq, now)
-local known = redis.call('HGET', i, idem)
-if not known then
-  local expires = redis.call('ZSCORE', tq, idem)
-  if expires and tonumber(expires) > now then known = redis.call('HGET', t, idem) end
+local retention, max_entries, ttl, budget = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local step = math.floor(retention / 64)
+local function append(h, m, i, tq, c, P, stream, idem, payload)
+  -- Optimistic: take the version and claim the key in two calls; a retry (rare) undoes the first.
+  local version = redis.call('HINCRBY', h, stream, 1)
+  if redis.call('HSETNX', i, idem, s(version)) == 0 then
+    local known = redis.call('HGET', i, idem)
+    local expires = redis.call('ZSCORE', tq, idem)
+    if not expires or tonumber(expires) > now_ms() then
+      if redis.call('HINCRBY', h, stream, -1) == 0 then redis.call('HDEL', h, stream) end
+      return 0, known
+    end
+    -- A trimmed key whose time is up, not yet swept: forget it, append anew.
+    redis.call('ZREM', tq, idem)
+    redis.call('HSET', i, idem, s(version))
+  end
+  local meta = redis.call('HMGET', m, 'pos', 'live', 'b')
+  local pos = tonumber(meta[1] or '0') + 1
+  local live = (meta[2] and tonumber(meta[2]) or count_live(P, h)) + 1
+  redis.call('ZADD', P .. 'e:' .. stream, s(version), s(pos) .. ':' .. string.len(idem) .. ':' .. idem .. payload)
+  if live > max_entries or (live > retention + step and meta[3] ~= '1') then
+    local blocked
+    live, blocked = trim(P, h, i, tq, c, live, retention, max_entries, ttl, budget)
+    redis.call('HSET', m, 'pos', s(pos), 'live', s(live), 'b', blocked and '1' or '0')
+  else
+    redis.call('HSET', m, 'pos', s(pos), 'live', s(live))
+  end
+  return 1, s(version)
 end
-if known then return {0, known} end
-local version = redis.call('HINCRBY', h, stream, 1)
-local pos = redis.call('HINCRBY', m, 'pos', 1)
-redis.call('ZADD', P .. 'e:' .. stream, s(version), s(pos) .. ':' .. string.len(idem) .. ':' .. idem .. ARGV[4])
-redis.call('HSET', i, idem, s(version))
-trim(P, h, i, t, tq, c, tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), now)
-return {1, s(version)}`,
+local out = {}
+for n = 0, #KEYS / 5 - 1 do
+  local k, a = n * 5, 4 + n * 4
+  local appended, version = append(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
+  out[#out + 1] = appended
+  out[#out + 1] = version
+end
+return out`,
 );
 
 // KEYS: h. ARGV: P, limit, then stream key / version pairs of the reader's key.
@@ -178,11 +233,11 @@ end
 return out`,
 );
 
-// KEYS: h m i t tq c cd. ARGV: P, device, key "k=v,…", retention, maxEntries, ttl, budget, maxDevices.
+// KEYS: h m i tq c cd. ARGV: P, device, key "k=v,…", retention, maxEntries, ttl, budget, maxDevices.
 const COMMIT = luaScript(
   "log-commit",
   `${HELPERS}
-local h, m, i, t, tq, c, cd = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local h, m, i, tq, c, cd = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local P, device = ARGV[1], ARGV[2]
 local function vgt(a, b)
   if string.len(a) ~= string.len(b) then return string.len(a) > string.len(b) end
@@ -202,9 +257,11 @@ while redis.call('ZCARD', cd) > max_devices do
   redis.call('ZREM', cd, oldest)
   redis.call('HDEL', c, oldest)
 end
-local now = now_ms()
-forget_expired(t, tq, now)
-trim(P, h, i, t, tq, c, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), now)
+local stored = redis.call('HGET', m, 'live')
+local live = stored and tonumber(stored) or count_live(P, h)
+local blocked
+live, blocked = trim(P, h, i, tq, c, live, tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]))
+redis.call('HSET', m, 'live', s(live), 'b', blocked and '1' or '0')
 return 1`,
 );
 
@@ -252,9 +309,21 @@ function entryOf(key: unknown, score: unknown, member: unknown): SyncLogEntry {
   return { key: streamKey, version: BigInt(version), message };
 }
 
+/** An append waiting for its turn's script. */
+interface QueuedAppend {
+  readonly prefix: string;
+  readonly stream: string;
+  readonly idempotencyKey: string;
+  readonly payload: Buffer;
+}
+
+/** Most appends in one script: about 10 µs of Redis each, so one call holds Redis ~1 ms at most. */
+const MAX_APPENDS_PER_CALL = 128;
+
 /** Sync logs in Redis. See the theory of operation above. */
 export class RedisSyncLog implements SyncLogStore {
   readonly #redis: RedisCommander;
+  readonly #appends: Coalescer<QueuedAppend, AppendResult>;
   readonly #keys: RedisKeys;
   readonly #bounds: string[];
   readonly #maxDevices: string;
@@ -266,17 +335,20 @@ export class RedisSyncLog implements SyncLogStore {
   constructor(redis: RedisCommander, keys: RedisKeys, options: RedisSyncLogOptions = {}) {
     this.#redis = redis;
     this.#keys = keys;
+    this.#appends = new Coalescer((items) => this.#appendBatch(items), redis.batchLimit(MAX_APPENDS_PER_CALL));
     const retention = integerOption("retention", options.retention, 10_000, 0);
     const maxEntries = integerOption("maxEntries", options.maxEntries, Math.max(100_000, retention), Math.max(1, retention));
     const ttl = integerOption("idempotencyTtlMs", options.idempotencyTtlMs, DAY_MS, 1);
-    const budget = integerOption("trimBatch", options.trimBatch, 1_000, 1);
+    const budget = integerOption("trimBatch", options.trimBatch, 1_000, 1, 2_000);
     this.#maxDevices = String(integerOption("maxDevices", options.maxDevices, 64, 1));
     this.#bounds = [String(retention), String(maxEntries), String(ttl), String(budget)];
   }
 
-  #writeKeys(user: string): { prefix: string; keys: string[] } {
-    const prefix = this.#keys.log(user);
-    return { prefix, keys: ["h", "m", "i", "t", "tq", "c", "cd"].map((name) => prefix + name) };
+  /** The keys the write scripts take: h m i tq c (append), and cd (commit). */
+  #writeKeys(prefix: string, commit: boolean): string[] {
+    const keys = [`${prefix}h`, `${prefix}m`, `${prefix}i`, `${prefix}tq`, `${prefix}c`];
+    if (commit) keys.push(`${prefix}cd`);
+    return keys;
   }
 
   /**
@@ -285,13 +357,29 @@ export class RedisSyncLog implements SyncLogStore {
    */
   async append(user: string, key: number, message: MessagePacket, idempotencyKey: string): Promise<AppendResult> {
     if (!Number.isInteger(key) || key < 0 || key > MAX_U32) throw new RangeError(`stream key must be a u32, got ${key}`);
-    const { prefix, keys } = this.#writeKeys(user);
+    const prefix = this.#keys.log(user);
     // Buffer.from copies: encodeProto may return a view of a shared slab, and node-redis writes later.
     const payload = Buffer.from(encodeProto(MessagePacketSchema, message));
-    const reply = array(await this.#redis.eval(APPEND, keys.slice(0, 6), [prefix, String(key), idempotencyKey, payload, ...this.#bounds]), "append");
-    const version = text(reply[1]);
-    if (!/^\d+$/.test(version)) throw new RedisStoreError("CORRUPT_REPLY", `append answered version ${JSON.stringify(version)}`);
-    return { version: BigInt(version), appended: text(reply[0]) === "1" };
+    return this.#appends.add(this.#redis.groupOf(prefix), { prefix, stream: String(key), idempotencyKey, payload });
+  }
+
+  /** Runs the appends queued in one turn as one script (coalesce.ts). */
+  async #appendBatch(items: readonly QueuedAppend[]): Promise<(AppendResult | Error)[]> {
+    const keys: string[] = [];
+    const args: (string | Buffer)[] = [...this.#bounds];
+    for (const item of items) {
+      const { prefix } = item;
+      keys.push(`${prefix}h`, `${prefix}m`, `${prefix}i`, `${prefix}tq`, `${prefix}c`);
+      args.push(prefix, item.stream, item.idempotencyKey, item.payload);
+    }
+    const reply = array(await this.#redis.eval(APPEND, keys, args), "append");
+    const results: (AppendResult | Error)[] = [];
+    for (let n = 0; n < items.length; n++) {
+      const version = text(reply[2 * n + 1]);
+      if (!/^\d+$/.test(version)) results.push(new RedisStoreError("CORRUPT_REPLY", `append answered version ${JSON.stringify(version)}`));
+      else results.push({ version: BigInt(version), appended: text(reply[2 * n]) === "1" });
+    }
+    return results;
   }
 
   /**
@@ -324,7 +412,8 @@ export class RedisSyncLog implements SyncLogStore {
 
   /** @inheritDoc */
   async commit(user: string, device: string, key: SyncKey): Promise<void> {
-    const { prefix, keys } = this.#writeKeys(user);
+    const prefix = this.#keys.log(user);
+    const keys = this.#writeKeys(prefix, true);
     const versions = [...syncKeyToMap(key)].map(([k, v]) => `${k}=${v}`).join(",");
     await this.#redis.eval(COMMIT, keys, [prefix, device, versions, ...this.#bounds, this.#maxDevices]);
   }

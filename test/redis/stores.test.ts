@@ -102,15 +102,59 @@ describe.skipIf(!REDIS.available)(`Redis stores (${REDIS.reason})`, () => {
   test("sync log: a trimmed entry's idempotency key is remembered for idempotencyTtlMs, then forgotten", async () => {
     const stores = await fixture.stores({ log: { retention: 1, idempotencyTtlMs: 300 } });
     const user = freshName("u");
+    const prefix = stores.keys.log(user);
+    const client = await fixture.client();
     await stores.log.append(user, 1, message("first"), "retry-me");
     await stores.log.append(user, 1, message("second"), "other");
     expect(await versionsOf(stores, user)).toEqual([2n]);
+    expect(await client.zScore(`${prefix}tq`, "retry-me")).not.toBeNull();
     expect(await stores.log.append(user, 1, message("first"), "retry-me")).toEqual({ version: 1n, appended: false });
     await new Promise((resolve) => setTimeout(resolve, 450));
-    expect(await stores.log.append(user, 1, message("first"), "retry-me")).toEqual({ version: 3n, appended: true });
-    // The expired keys were swept from Redis too (memory follows the TTL window).
+    // The next trim (of "other") sweeps the expired key: memory follows the TTL window.
+    await stores.log.append(user, 1, message("third"), "third");
+    expect(await client.hExists(`${prefix}i`, "retry-me")).toBe(0);
+    expect(await client.zScore(`${prefix}tq`, "retry-me")).toBeNull();
+    expect(await client.zScore(`${prefix}tq`, "other")).not.toBeNull();
+    expect(await stores.log.append(user, 1, message("first"), "retry-me")).toEqual({ version: 4n, appended: true });
+  });
+
+  test("sync log: an expired key not yet swept is forgotten when it comes back (appended anew, swept from tq)", async () => {
+    const stores = await fixture.stores({ log: { retention: 1, idempotencyTtlMs: 300 } });
+    const user = freshName("u");
+    const prefix = stores.keys.log(user);
     const client = await fixture.client();
-    expect(await client.hExists(`${stores.keys.log(user)}t`, "retry-me")).toBe(0);
+    await stores.log.append(user, 1, message("first"), "retry-me");
+    await stores.log.append(user, 1, message("second"), "other");
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    // No trim ran since: the key is still in i, with an expired time in tq.
+    expect(await client.hExists(`${prefix}i`, "retry-me")).toBe(1);
+    expect(await stores.log.append(user, 1, message("first"), "retry-me")).toEqual({ version: 3n, appended: true });
+    // It is live again: a later sweep must not forget it, and a retry is recognised.
+    expect(await client.zScore(`${prefix}tq`, "retry-me")).toBeNull();
+    expect(await stores.log.append(user, 1, message("first"), "retry-me")).toEqual({ version: 3n, appended: false });
+  });
+
+  test("sync log: appends trim in steps of retention/64; the log never holds fewer than retention", async () => {
+    const stores = await fixture.stores({ log: { retention: 128 } });
+    const user = freshName("bot");
+    const prefix = stores.keys.log(user);
+    const client = await fixture.client();
+    const sizes: number[] = [];
+    for (let i = 0; i < 140; i++) {
+      await stores.log.append(user, 1, message(), `k${i}`);
+      sizes.push(Number(await client.zCard(`${prefix}e:1`)));
+    }
+    // Up to 128 + 2 entries, then back to 128 on the append that makes 131.
+    expect(Math.max(...sizes)).toBe(130);
+    expect(sizes.slice(127)).toEqual([128, 129, 130, 128, 129, 130, 128, 129, 130, 128, 129, 130, 128]);
+    expect(await client.hGet(`${prefix}m`, "live")).toBe("128");
+    const versions = await versionsOf(stores, user);
+    expect(versions[0]).toBe(13n);
+    expect(versions.at(-1)).toBe(140n);
+    // A commit trims to retention exactly.
+    await stores.log.append(user, 1, message(), "k140");
+    await stores.log.commit(user, "d", createSyncKey([[1, 141n]]));
+    expect(await versionsOf(stores, user)).toHaveLength(128);
   });
 
   test("sync log: one call trims at most trimBatch entries; later calls catch up", async () => {
