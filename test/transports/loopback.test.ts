@@ -2,6 +2,8 @@
 // reconnecting client. What every long link must do: handshake, send → ACK, NOTIFY → SYNC → COMMIT,
 // an upload, a graceful shutdown, and resuming after a reset and after a server restart with nothing
 // lost and nothing shown twice.
+import { once } from "node:events";
+import { connect, type Socket } from "node:net";
 import { describe, expect, test } from "vitest";
 import { DisconnectCode, MessageKind, syncKeyEquals } from "../../src/index.js";
 import { nodeTransport, type SyncwireServerOptions } from "../../src/node/index.js";
@@ -169,6 +171,37 @@ test("IPv6 loopback: a server on ::1 and a client at tcp://[::1]:port and ws://[
   alice.client.send(textMessage("alice", "bob", "over IPv6"));
   await waitUntil(() => bob.messages.length === 1, "bob's message over ::1");
   expect(server.links.map((l) => l.description)).toEqual(expect.arrayContaining([expect.stringMatching(/^tcp#\d+ \[::1\]:\d+$/), expect.stringMatching(/^ws#\d+ \[::1\]:\d+$/)]));
+});
+
+describe("a TLS connection that never finishes its handshake", () => {
+  async function silentPeer(port: number): Promise<Socket> {
+    const socket = connect(port, LOOPBACK);
+    socket.on("error", () => undefined);
+    await once(socket, "connect");
+    return socket;
+  }
+
+  test("is dropped after the engine's handshakeTimeoutMs (not Node's 120 s)", async () => {
+    const server = await harness.server({ tls: { host: LOOPBACK, port: 0, ...testCertificate() }, handshakeTimeoutMs: 300 });
+    const socket = await silentPeer(server.addresses.tls!.port);
+    const started = Date.now();
+    await once(socket, "close");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  test("does not hold close() past its grace time, half-closed or silent", async () => {
+    const server = await harness.server({ tls: { host: LOOPBACK, port: 0, ...testCertificate() } });
+    const silent = await silentPeer(server.addresses.tls!.port);
+    const halfClosed = await silentPeer(server.addresses.tls!.port);
+    halfClosed.end();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    const closed = Promise.all([once(silent, "close"), once(halfClosed, "close")]);
+    await server.close({ graceMs: 200 });
+    expect(Date.now() - started).toBeLessThan(3000); // the handshake timeout (10 s by default) is not waited for
+    await closed;
+  });
 });
 
 describe("nodeTransport", () => {
