@@ -1,6 +1,7 @@
-// Backpressure on the server (and, at the end, on the client's transports): a peer that sends requests and never reads the answers fills the kernel's
-// buffers, then the link's bounded output; from then on the server stops reading it, so the peer cannot
-// make it buffer without bound. When the peer reads again, every request is answered.
+// Backpressure both ways. The server: a peer that sends requests and never reads the answers fills the
+// kernel's buffers, then the link's bounded output; from then on the server stops reading it, so the peer
+// cannot make it buffer without bound. When the peer reads again, every request is answered. The client
+// (at the end): its TCP and WebSocket transports against a server that never reads.
 import { once } from "node:events";
 import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { create } from "@bufbuild/protobuf";
