@@ -82,19 +82,27 @@ describe.each(["tcp", "tls", "ws"] as const)("over %s", (kind) => {
     await alice.client.once("open");
     const disconnected = alice.client.once("disconnected");
     const reconnecting = alice.client.once("reconnecting");
+    const acked = new Set<bigint>();
+    alice.client.on("sent", (e) => acked.add(e.clientMsgId));
+    // Messages still in flight when the server stops: some stored and not acked, some not yet read.
+    const early = Array.from({ length: 10 }, (_, i) => alice.client.send(textMessage("alice", "bob", `in flight ${i}`)));
     await server.close({ retryAfterMs: 300 });
     const event = await disconnected;
     expect([event.code, event.retryAfterMs, event.reconnect]).toEqual([DisconnectCode.SERVER_SHUTDOWN, 300, true]);
     expect((await reconnecting).delayMs).toBeGreaterThanOrEqual(300);
     expect(alice.client.state).toBe("waiting");
+    expect(server.links).toEqual([]); // drained and closed: close() resolved after every link ended
 
     // A message sent meanwhile waits in the outbox and goes out after the next WELCOME.
     const id = alice.client.send(textMessage("alice", "bob", "sent while the server was away"));
     const restarted = await harness.server({ ...listenOn(kind, port), stores: server.stores });
     const reopened = await alice.client.once("open", () => true, 10_000);
     expect(reopened.resumed).toBe(true);
-    await alice.client.once("sent", (e) => e.clientMsgId === id);
-    expect((await restarted.stores.log.read("bob", { $typeName: "syncwire.v1.SyncKey", entries: [] }, 10)).entries.map((e) => textOf(e.message))).toEqual(["sent while the server was away"]);
+    await waitUntil(() => acked.size === 11, "every message acked after the restart");
+    expect([...acked].sort()).toEqual([...early, id].sort());
+    // Each stored once, in order: those in flight at the stop were resent with their ids and deduplicated.
+    const log = await restarted.stores.log.read("bob", { $typeName: "syncwire.v1.SyncKey", entries: [] }, 100);
+    expect(log.entries.map((e) => textOf(e.message))).toEqual([...Array.from({ length: 10 }, (_, i) => `in flight ${i}`), "sent while the server was away"]);
   });
 
   test("a reset mid-send, then a server restart without DISCONNECT: every message arrives once, in order, and the keys match the server's", async () => {
