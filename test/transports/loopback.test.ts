@@ -5,8 +5,10 @@
 import { once } from "node:events";
 import { connect, type Socket } from "node:net";
 import { describe, expect, test } from "vitest";
-import { DisconnectCode, MessageKind, syncKeyEquals } from "../../src/index.js";
+import WebSocket from "ws";
+import { decodeFrames, DisconnectCode, MessageKind, Op, syncKeyEquals } from "../../src/index.js";
 import { nodeTransport, type SyncwireServerOptions } from "../../src/node/index.js";
+import { SyncwireClient, webSocketTransport, type WebSocketConstructor } from "../../src/web/index.js";
 import { conversation, keyMatchesServer, LOOPBACK, testCertificate, textMessage, textOf, useHarness, waitUntil } from "./support.js";
 
 const harness = useHarness();
@@ -179,6 +181,43 @@ test("IPv6 loopback: a server on ::1 and a client at tcp://[::1]:port and ws://[
   alice.client.send(textMessage("alice", "bob", "over IPv6"));
   await waitUntil(() => bob.messages.length === 1, "bob's message over ::1");
   expect(server.links.map((l) => l.description)).toEqual(expect.arrayContaining([expect.stringMatching(/^tcp#\d+ \[::1\]:\d+$/), expect.stringMatching(/^ws#\d+ \[::1\]:\d+$/)]));
+});
+
+test("over WebSocket, every binary message holds one frame or one BATCH, both ways", async () => {
+  const server = await harness.server({ ws: { host: LOOPBACK, port: 0 } });
+  const messages: { direction: "up" | "down"; bytes: Uint8Array }[] = [];
+  // ws's WebSocket, recording what it sends and receives.
+  class RecordingWebSocket extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols);
+      this.addEventListener("message", (event) => void messages.push({ direction: "down", bytes: new Uint8Array(event.data as ArrayBuffer) }));
+    }
+    override send(data: Uint8Array): void {
+      messages.push({ direction: "up", bytes: Uint8Array.from(data) });
+      super.send(data);
+    }
+  }
+  const alice = new SyncwireClient({ transport: webSocketTransport(server.addresses.ws!.url, { WebSocket: RecordingWebSocket as unknown as WebSocketConstructor }), engine: { clientId: "alice-ws", token: "alice", userId: "alice" } });
+  const bob = harness.client(server.addresses.ws!.url, "bob");
+  try {
+    alice.start();
+    await Promise.all([alice.once("open"), bob.client.once("open")]);
+    const acked = new Set<bigint>();
+    alice.on("sent", (e) => void acked.add(e.clientMsgId));
+    for (let i = 0; i < 10; i++) alice.send(textMessage("alice", "bob", `m${i}`));
+    bob.client.send(textMessage("bob", "alice", "back"));
+    await waitUntil(() => acked.size === 10 && bob.messages.length === 11, "every message through");
+    await alice.quiet();
+  } finally {
+    alice.close();
+  }
+  for (const { direction, bytes } of messages) {
+    const { frames, trailer } = decodeFrames(bytes, { allowTrailer: true });
+    expect([direction, frames.length, trailer.byteLength]).toEqual([direction, 1, 0]);
+  }
+  const ops = (direction: "up" | "down") => messages.filter((m) => m.direction === direction).map((m) => decodeFrames(m.bytes).frames[0]!.op);
+  expect(ops("up")).toEqual(expect.arrayContaining([Op.HELLO, Op.SEND]));
+  expect(ops("down")).toEqual(expect.arrayContaining([Op.WELCOME, Op.BATCH])); // the server batched replies of one tick
 });
 
 describe("a TLS connection that never finishes its handshake", () => {
