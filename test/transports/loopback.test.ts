@@ -6,8 +6,9 @@ import { once } from "node:events";
 import { connect, type Socket } from "node:net";
 import { describe, expect, test } from "vitest";
 import WebSocket from "ws";
-import { decodeFrames, DisconnectCode, MessageKind, Op, syncKeyEquals } from "../../src/index.js";
-import { nodeTransport, type SyncwireServerOptions } from "../../src/node/index.js";
+import { create } from "@bufbuild/protobuf";
+import { decodeFrames, decodeMessage, DisconnectCode, encodeBodyFrame, FrameDecoder, HelloSchema, MessageKind, Op, syncKeyEquals, type Frame } from "../../src/index.js";
+import { nodeTransport, type SyncwireServer, type SyncwireServerOptions } from "../../src/node/index.js";
 import { SyncwireClient, webSocketTransport, type WebSocketConstructor } from "../../src/web/index.js";
 import { conversation, keyMatchesServer, LOOPBACK, testCertificate, textMessage, textOf, useHarness, waitUntil } from "./support.js";
 
@@ -218,6 +219,55 @@ test("over WebSocket, every binary message holds one frame or one BATCH, both wa
   const ops = (direction: "up" | "down") => messages.filter((m) => m.direction === direction).map((m) => decodeFrames(m.bytes).frames[0]!.op);
   expect(ops("up")).toEqual(expect.arrayContaining([Op.HELLO, Op.SEND]));
   expect(ops("down")).toEqual(expect.arrayContaining([Op.WELCOME, Op.BATCH])); // the server batched replies of one tick
+});
+
+describe.each(["tcp", "ws"] as const)("the server's timers over %s run from the engine's deadlines", (kind) => {
+  /** A raw peer: writes frames, collects the frames it is sent, knows when the server closed. */
+  async function rawPeer(server: SyncwireServer) {
+    const got: Frame[] = [];
+    if (kind === "tcp") {
+      const socket = connect(server.addresses.tcp!.port, LOOPBACK);
+      const decoder = new FrameDecoder();
+      socket.on("data", (chunk: Buffer) => void got.push(...decoder.push(chunk)));
+      socket.on("error", () => undefined);
+      await once(socket, "connect");
+      const closed = once(socket, "close");
+      return { got, closed, write: (frame: Uint8Array) => void socket.write(frame), destroy: () => socket.destroy() };
+    }
+    const ws = new WebSocket(server.addresses.ws!.url);
+    ws.on("message", (data: Buffer) => void got.push(...decodeFrames(new Uint8Array(data)).frames));
+    ws.on("error", () => undefined);
+    await once(ws, "open");
+    const closed = once(ws, "close");
+    return { got, closed, write: (frame: Uint8Array) => ws.send(frame), destroy: () => ws.terminate() };
+  }
+
+  test("no HELLO within handshakeTimeoutMs: DISCONNECT IDLE_TIMEOUT, then the link closes", async () => {
+    const server = await harness.server({ [kind]: { host: LOOPBACK, port: 0 }, handshakeTimeoutMs: 200 });
+    const started = Date.now();
+    const peer = await rawPeer(server);
+    try {
+      await peer.closed;
+      expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+      expect(peer.got.map((f) => f.op)).toEqual([Op.DISCONNECT]);
+      expect(decodeMessage(Op.DISCONNECT, peer.got[0]!.body).code).toBe(DisconnectCode.IDLE_TIMEOUT);
+    } finally {
+      peer.destroy();
+    }
+  });
+
+  test("silence after WELCOME for 3 heartbeat intervals: DISCONNECT IDLE_TIMEOUT, then the link closes", async () => {
+    const server = await harness.server({ [kind]: { host: LOOPBACK, port: 0 }, heartbeatIntervalMs: 60 });
+    const peer = await rawPeer(server);
+    try {
+      peer.write(encodeBodyFrame(Op.HELLO, create(HelloSchema, { versions: [1], clientId: "quiet", token: "alice" }), { seq: 1 }));
+      await peer.closed;
+      expect(peer.got.map((f) => f.op)).toEqual([Op.WELCOME, Op.DISCONNECT]);
+      expect(decodeMessage(Op.DISCONNECT, peer.got[1]!.body)).toMatchObject({ code: DisconnectCode.IDLE_TIMEOUT, reason: "nothing received for 180 ms" });
+    } finally {
+      peer.destroy();
+    }
+  });
 });
 
 describe("a TLS connection that never finishes its handshake", () => {
