@@ -1,13 +1,13 @@
 // The real Node client (`createClient`) and the real `SyncwireServer` through the fault proxy
 // (`createFaultProxy`): 1-byte writes, merged writes, delays, and links killed at seeded random points
 // (inside frames, inside the handshake, either direction), over TCP and — with the proxy forwarding
-// bytes unparsed — TLS and WebSocket. Two users send to each other while the link misbehaves; in the
+// bytes unparsed — TLS and WebSocket; and a dead link (frames stop coming, nothing closes). Two users send to each other while the link misbehaves; in the
 // end every message was stored once and handed over exactly once to each of its two users (sender and
 // recipient), in the order of the user's log, no message failed, and each client's SyncKey equals the
 // server's head of its user's log and the key the server recorded as committed.
 import { afterEach, describe, expect, test } from "vitest";
 import { createSyncKey, formatSyncKey } from "../../src/index.js";
-import { createFaultProxy, type FaultProxy, type FaultSettings, type SyncwireServer } from "../../src/node/index.js";
+import { createFaultProxy, type FaultProxy, type FaultSettings, type SyncwireServer, type SyncwireServerOptions } from "../../src/node/index.js";
 import { seededRandom } from "../../src/node/seeded-random.js";
 import { LOOPBACK, testCertificate, textMessage, useHarness, waitUntil, type TrackedClient } from "../transports/support.js";
 import { closeAll, track } from "./support.js";
@@ -33,9 +33,9 @@ interface World {
  * the proxy with seeded randomness (ids, jitter). TCP is framed by the proxy (faults act on whole
  * frames); TLS and WebSocket bytes are forwarded unparsed (faults act on bytes).
  */
-async function world(kind: Kind, faults: FaultSettings, seed: number): Promise<World> {
+async function world(kind: Kind, faults: FaultSettings, seed: number, serverOptions: Partial<SyncwireServerOptions> = {}): Promise<World> {
   const address = { host: LOOPBACK, port: 0 };
-  const server = await harness.server(kind === "tls" ? { tls: { ...address, ...testCertificate() } } : { [kind]: address });
+  const server = await harness.server({ ...serverOptions, ...(kind === "tls" ? { tls: { ...address, ...testCertificate() } } : { [kind]: address }) });
   let kills = 0;
   const proxy = await createFaultProxy({
     upstream: { port: server.addresses[kind]!.port },
@@ -125,6 +125,21 @@ describe("createClient and SyncwireServer over TCP through the fault proxy", () 
   ] as const)("links killed at seeded random points (%s): resumed, resent with the same ids, every message once", { timeout: 90_000 }, async (_name, base, seed) => {
     await killedAtRandom("tcp", base, seed, 12);
   });
+});
+
+test("a dead link (the server's frames stop arriving, nothing closes): missed heartbeats end it, the client reconnects and nothing is lost or shown twice", { timeout: 60_000 }, async () => {
+  const w = await world("tcp", {}, 41, { heartbeatIntervalMs: 100 });
+  exchange(w, 2);
+  await settledExactlyOnce(w);
+  // From now on nothing comes back to either client; alice sends meanwhile (stored, its ACK lost).
+  w.proxy.setFaults({ down: { drop: 1 } });
+  const dead = w.alice.client.once("link-dead", () => true, 10_000);
+  exchange(w, 2);
+  expect((await dead).reason).toBe("heartbeat");
+  w.proxy.setFaults({});
+  await settledExactlyOnce(w);
+  expect(w.alice.events).toContain("reconnecting");
+  expect(w.kills()).toBe(0); // the proxy closed nothing: the client gave the link up
 });
 
 describe.each(["tls", "ws"] as const)("createClient and SyncwireServer over %s through the fault proxy (bytes unparsed)", (kind) => {
