@@ -1,10 +1,11 @@
 // The real Node client (`createClient`) and the real `SyncwireServer` through the fault proxy
 // (`createFaultProxy`): 1-byte writes, merged writes, delays, and links killed at seeded random points
 // (inside frames, inside the handshake, either direction), over TCP and — with the proxy forwarding
-// bytes unparsed — TLS and WebSocket; and a dead link (frames stop coming, nothing closes). Two users send to each other while the link misbehaves; in the
-// end every message was stored once and handed over exactly once to each of its two users (sender and
-// recipient), in the order of the user's log, no message failed, and each client's SyncKey equals the
-// server's head of its user's log and the key the server recorded as committed.
+// bytes unparsed — TLS and WebSocket; and a dead link (frames stop coming, nothing closes). Two users
+// send to each other while the link misbehaves; in the end every message was stored once and handed
+// over exactly once to each of its two users (sender and recipient), in the order of the user's log, no
+// message failed, and each client's SyncKey equals the server's head of its user's log and the key the
+// server recorded as committed.
 import { afterEach, describe, expect, test } from "vitest";
 import { createSyncKey, formatSyncKey } from "../../src/index.js";
 import { createFaultProxy, type FaultProxy, type FaultSettings, type SyncwireServer, type SyncwireServerOptions } from "../../src/node/index.js";
