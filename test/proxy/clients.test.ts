@@ -7,7 +7,7 @@
 // message failed, and each client's SyncKey equals the server's head of its user's log and the key the
 // server recorded as committed.
 import { afterEach, describe, expect, test } from "vitest";
-import { createSyncKey, formatSyncKey } from "../../src/index.js";
+import { createSyncKey, decodeMessage, formatSyncKey, Op, splitBatch, type Frame } from "../../src/index.js";
 import { createFaultProxy, type FaultProxy, type FaultSettings, type SyncwireServer, type SyncwireServerOptions } from "../../src/node/index.js";
 import { seededRandom } from "../../src/node/seeded-random.js";
 import { LOOPBACK, testCertificate, textMessage, useHarness, waitUntil, type TrackedClient } from "../transports/support.js";
@@ -27,6 +27,8 @@ interface World {
   readonly kills: () => number;
   /** Client ids each user sent, in order. */
   readonly sent: Record<"alice" | "bob", bigint[]>;
+  /** The frames clients sent, as the proxy saw them, BATCHes split (TCP only: TLS and WebSocket are not framed). */
+  readonly upFrames: Frame[];
 }
 
 /**
@@ -38,12 +40,16 @@ async function world(kind: Kind, faults: FaultSettings, seed: number, serverOpti
   const address = { host: LOOPBACK, port: 0 };
   const server = await harness.server({ ...serverOptions, ...(kind === "tls" ? { tls: { ...address, ...testCertificate() } } : { [kind]: address }) });
   let kills = 0;
+  const upFrames: Frame[] = [];
   const proxy = await createFaultProxy({
     upstream: { port: server.addresses[kind]!.port },
     faults,
     seed,
     ...(kind === "tcp" ? {} : { framing: null }),
-    onEvent: (event) => void (event.type === "kill" && kills++),
+    onEvent: (event) => {
+      if (event.type === "kill") kills++;
+      if (event.type === "frame" && event.direction === "up") upFrames.push(...(event.frame.op === Op.BATCH ? splitBatch(event.frame) : [event.frame]));
+    },
   });
   track(proxy, (p) => (p.killAll(), p.close()));
   const port = proxy.address.port;
@@ -62,7 +68,7 @@ async function world(kind: Kind, faults: FaultSettings, seed: number, serverOpti
     c.client.on("sent", (e) => void ids.add(e.clientMsgId));
   }
   await Promise.all([alice.client.once("open", () => true, 20_000), bob.client.once("open", () => true, 20_000)]);
-  return { server, proxy, alice, bob, kills: () => kills, sent: { alice: [], bob: [] } };
+  return { server, proxy, alice, bob, kills: () => kills, sent: { alice: [], bob: [] }, upFrames };
 }
 
 /** `count` messages from each user to the other, interleaved. */
@@ -135,12 +141,28 @@ test("a dead link (the server's frames stop arriving, nothing closes): missed he
   // From now on nothing comes back to either client; alice sends meanwhile (stored, its ACK lost).
   w.proxy.setFaults({ down: { drop: 1 } });
   const dead = w.alice.client.once("link-dead", () => true, 10_000);
+  const keyBefore = formatSyncKey(w.alice.client.syncKey);
+  const duplicates: bigint[] = [];
+  w.alice.client.on("sent", (e) => void (e.duplicate && duplicates.push(e.clientMsgId)));
   exchange(w, 2);
+  const unacked = w.sent.alice.slice(-2);
   expect((await dead).reason).toBe("heartbeat");
   w.proxy.setFaults({});
   await settledExactlyOnce(w);
   expect(w.alice.events).toContain("reconnecting");
   expect(w.kills()).toBe(0); // the proxy closed nothing: the client gave the link up
+  // The new link's HELLO carried alice's SyncKey; her SENDs whose ACKs were lost went again with their
+  // ids, and the server, which had stored them, answered DUPLICATE.
+  const hellos = w.upFrames.filter((f) => f.op === Op.HELLO).map((f) => decodeMessage(Op.HELLO, f.body)).filter((h) => h.clientId === "alice-device");
+  expect(hellos.length).toBeGreaterThanOrEqual(2);
+  expect(formatSyncKey(hellos.at(-1)!.syncKey ?? createSyncKey([]))).toBe(keyBefore);
+  const sends = w.upFrames.filter((f) => f.op === Op.SEND).map((f) => decodeMessage(Op.SEND, f.body).clientMsgId);
+  expect(duplicates.length).toBeGreaterThanOrEqual(1);
+  for (const id of duplicates) {
+    expect(unacked).toContain(id);
+    expect(sends.filter((s) => s === id).length, `SENDs of ${id}`).toBeGreaterThanOrEqual(2);
+  }
+  expect(new Set(sends)).toEqual(new Set([...w.sent.alice, ...w.sent.bob])); // no id was ever made up for a resend
 });
 
 describe.each(["tls", "ws"] as const)("createClient and SyncwireServer over %s through the fault proxy (bytes unparsed)", (kind) => {
