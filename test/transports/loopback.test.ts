@@ -9,8 +9,8 @@ import WebSocket from "ws";
 import { create } from "@bufbuild/protobuf";
 import { decodeFrames, decodeMessage, DisconnectCode, encodeBodyFrame, FrameDecoder, HelloSchema, MessageKind, Op, syncKeyEquals, type Frame } from "../../src/index.js";
 import { nodeTransport, type SyncwireServer, type SyncwireServerOptions } from "../../src/node/index.js";
-import { SyncwireClient, webSocketTransport, type WebSocketConstructor } from "../../src/web/index.js";
-import { conversation, keyMatchesServer, LOOPBACK, testCertificate, textMessage, textOf, useHarness, waitUntil } from "./support.js";
+import { ShortLinkClient, SyncwireClient, webSocketTransport, type WebSocketConstructor } from "../../src/web/index.js";
+import { conversation, FAST_RECONNECT, keyMatchesServer, LOOPBACK, testCertificate, textMessage, textOf, useHarness, waitUntil } from "./support.js";
 
 const harness = useHarness();
 
@@ -158,6 +158,37 @@ describe.each(["tcp", "tls", "ws"] as const)("over %s", (kind) => {
     expect(beat.rttMs).toBeGreaterThanOrEqual(0);
     expect(alice.client.rttMs).toBe(beat.rttMs);
   });
+});
+
+test("one server on TCP, TLS, WebSocket and HTTP at once: clients on each reach each other, and a short link syncs it all", async () => {
+  const address = { host: LOOPBACK, port: 0 };
+  const server = await harness.server({ tcp: address, tls: { ...address, ...testCertificate() }, ws: address, http: address });
+  const { tcp, tls, ws, http } = server.addresses;
+  expect([tcp!.url, tls!.url, ws!.url, http!.url]).toEqual([
+    expect.stringMatching(/^tcp:\/\/127\.0\.0\.1:\d+$/),
+    expect.stringMatching(/^tls:\/\/127\.0\.0\.1:\d+$/),
+    expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/$/),
+    expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/$/),
+  ]);
+  const alice = harness.client(tcp!.url, "alice");
+  const bob = harness.client(tls!.url, "bob", { tls: { ca: testCertificate().cert } });
+  const carol = harness.client(ws!.url, "carol");
+  await Promise.all([alice, bob, carol].map((c) => c.client.once("open")));
+  alice.client.send(textMessage("alice", "bob", "tcp to tls"));
+  bob.client.send(textMessage("bob", "carol", "tls to ws"));
+  carol.client.send(textMessage("carol", "alice", "ws to tcp"));
+  await waitUntil(() => [alice, bob, carol].every((c) => c.messages.length === 2), "each user has the message sent and the one received");
+  expect(alice.messages.map(textOf).sort()).toEqual(["tcp to tls", "ws to tcp"]);
+  expect(bob.messages.map(textOf).sort()).toEqual(["tcp to tls", "tls to ws"]);
+  expect(carol.messages.map(textOf).sort()).toEqual(["tls to ws", "ws to tcp"]);
+  // Bob's second device syncs over HTTP short links from the same stores.
+  const phone = new ShortLinkClient({ url: http!.url, engine: { clientId: "bob-phone", token: "bob" }, reconnect: FAST_RECONNECT });
+  try {
+    expect((await phone.sync()).messages.map(textOf)).toEqual(bob.messages.map(textOf));
+  } finally {
+    phone.close();
+  }
+  expect(new Set(server.links.map((l) => l.description.split("#")[0]))).toEqual(new Set(["tcp", "tls", "ws"]));
 });
 
 test("two servers over one set of stores are two nodes: a message sent on one reaches a client of the other", async () => {
