@@ -10,8 +10,9 @@
  *
  * Closing (`close`): the engine tells every link DISCONNECT SERVER_SHUTDOWN with `retry_after_ms`
  * (links that arrive meanwhile get the same at once), the listeners stop accepting, each link writes
- * what it has and closes; links still open after `graceMs` are dropped; then store work still running
- * finishes (`engine.idle()`).
+ * what it has and closes; links still open after `graceMs` are dropped, with any TCP connection that
+ * never became a link (a TLS handshake not finished); then store work still running finishes
+ * (`engine.idle()`). A TLS handshake gets the engine's `handshakeTimeoutMs`, like HELLO.
  */
 import { once } from "node:events";
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
