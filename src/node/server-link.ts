@@ -83,7 +83,10 @@ export class ServerLinkDriver {
     this.#options = options;
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
     this.#log({ type: "accepted" });
-    this.connection = engine.accept(Date.now(), { wake: () => this.drain(), short: options.short === true, remote: options.remote });
+    const now = Date.now();
+    this.connection = engine.accept(now, { wake: () => this.drain(), short: options.short === true, remote: options.remote });
+    // The handshake deadline runs from the accept: a peer that never sends a byte must meet it too.
+    this.#timer.arm(this.connection.pollTimeout(), now);
   }
 
   /** True while reading is paused because the transport is full. */

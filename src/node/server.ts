@@ -10,8 +10,9 @@
  *
  * Closing (`close`): the engine tells every link DISCONNECT SERVER_SHUTDOWN with `retry_after_ms`
  * (links that arrive meanwhile get the same at once), the listeners stop accepting, each link writes
- * what it has and closes; links still open after `graceMs` are dropped; then store work still running
- * finishes (`engine.idle()`).
+ * what it has and closes; links still open after `graceMs` are dropped, with any TCP connection that
+ * never became a link (a TLS handshake not finished); then store work still running finishes
+ * (`engine.idle()`). A TLS handshake gets the engine's `handshakeTimeoutMs`, like HELLO.
  */
 import { once } from "node:events";
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
@@ -119,6 +120,12 @@ export class SyncwireServer {
   readonly #closeGraceMs: number;
   readonly #listeners = new Map<Kind, NetServer | HttpServer>();
   readonly #links = new Set<ServerLinkDriver>();
+  /**
+   * Every TCP connection the tcp and tls listeners accepted and that is not closed yet, links or not: a
+   * TLS connection is a link only once its handshake is done, and one stuck before (a peer that sends
+   * nothing, or half-closes) would otherwise hold `close()` until Node's handshake timeout.
+   */
+  readonly #sockets = new Set<Socket>();
   #wss: WebSocketServer | undefined;
   #addresses: ServerAddresses = {};
   #linkCounter = 0;
@@ -181,14 +188,21 @@ export class SyncwireServer {
   async #listen(): Promise<ServerAddresses> {
     const options = this.#options;
     const started: [Kind, NetServer | HttpServer, ListenAddress, string][] = [];
+    const trackSockets = (server: NetServer): NetServer =>
+      server.on("connection", (socket: Socket) => {
+        this.#sockets.add(socket);
+        socket.once("close", () => this.#sockets.delete(socket));
+      });
     if (options.tcp !== undefined) {
-      started.push(["tcp", createNetServer({ allowHalfOpen: true }, (socket) => this.#onSocket(socket, "tcp")), options.tcp, ""]);
+      started.push(["tcp", trackSockets(createNetServer({ allowHalfOpen: true }, (socket) => this.#onSocket(socket, "tcp"))), options.tcp, ""]);
     }
     if (options.tls !== undefined) {
       const { cert, key, tls } = options.tls;
-      const server = createTlsServer({ ...tls, cert, key, allowHalfOpen: true }, (socket) => this.#onSocket(socket, "tls"));
-      server.on("tlsClientError", () => undefined); // a failed handshake never became a link
-      started.push(["tls", server, options.tls, ""]);
+      // The TLS handshake gets the engine's handshake time (HELLO's), not Node's default of 120 s.
+      const server = createTlsServer({ handshakeTimeout: this.engine.options.handshakeTimeoutMs, ...tls, cert, key, allowHalfOpen: true }, (socket) => this.#onSocket(socket, "tls"));
+      // A failed or timed-out handshake never became a link. Node leaves a timed-out one open: drop it.
+      server.on("tlsClientError", (_error, socket) => socket.destroy());
+      started.push(["tls", trackSockets(server), options.tls, ""]);
     }
     if (options.ws !== undefined) {
       const path = options.ws.path ?? "/";
@@ -234,6 +248,7 @@ export class SyncwireServer {
     clearTimeout(timer);
     for (const server of this.#listeners.values()) if ("closeAllConnections" in server) server.closeAllConnections();
     for (const link of this.#links) link.abort();
+    for (const socket of this.#sockets) socket.destroy(); // connections that never became links (a TLS handshake)
     this.#wss?.close();
     await Promise.all(stopped);
     await this.engine.idle();

@@ -1,13 +1,15 @@
-// Backpressure on the server: a peer that sends requests and never reads the answers fills the kernel's
-// buffers, then the link's bounded output; from then on the server stops reading it, so the peer cannot
-// make it buffer without bound. When the peer reads again, every request is answered.
+// Backpressure both ways. The server: a peer that sends requests and never reads the answers fills the
+// kernel's buffers, then the link's bounded output; from then on the server stops reading it, so the peer
+// cannot make it buffer without bound. When the peer reads again, every request is answered. The client
+// (at the end): its TCP and WebSocket transports against a server that never reads.
 import { once } from "node:events";
-import { connect, type Socket } from "node:net";
+import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, test } from "vitest";
-import WebSocket from "ws";
-import { encodeBodyFrame, FrameDecoder, HelloSchema, MessageKind, MessagePacketSchema, Op, splitBatch, SyncRequestSchema } from "../../src/index.js";
-import type { SyncwireServer } from "../../src/node/index.js";
+import WebSocket, { WebSocketServer } from "ws";
+import { encodeBodyFrame, encodeFrame, FrameDecoder, HelloSchema, MessageKind, MessagePacketSchema, Op, splitBatch, SyncRequestSchema } from "../../src/index.js";
+import { tcpTransport, type SyncwireServer } from "../../src/node/index.js";
+import { webSocketTransport, type TransportHandlers, type TransportLink, type WebSocketConstructor } from "../../src/web/index.js";
 import { LOOPBACK, useHarness, waitUntil } from "./support.js";
 
 const harness = useHarness();
@@ -119,6 +121,103 @@ describe.each([
       expect(sent * PAGE_BYTES).toBeGreaterThan(10 * MAX_BUFFERED); // the test did push far past the bound
     } finally {
       peer.close();
+    }
+  });
+});
+
+// The other way: the client's own transports against a server that never reads. `send` says "full" once
+// the link holds more than its bound unwritten, and no `writable()` comes while the server still does
+// not read; a TCP/TLS link also stops reading meanwhile (the server's bytes wait in the kernel). When the
+// server reads, `writable()` comes and reading resumes.
+describe("the client's transport, to a server that never reads", () => {
+  const FRAME = encodeFrame({ op: 1000, seq: 1, body: new Uint8Array(32 * 1024 - 16).fill(7) });
+
+  /** A recording of what the transport reported. */
+  function recorder() {
+    const seen = { open: false, bytes: 0, messages: 0, writable: 0, closed: undefined as string | undefined };
+    const handlers: TransportHandlers = {
+      open: () => void (seen.open = true),
+      bytes: (chunk) => void (seen.bytes += chunk.byteLength),
+      message: (message) => void (seen.messages += message.byteLength),
+      writable: () => void seen.writable++,
+      closed: (reason) => void (seen.closed = reason),
+    };
+    return { seen, handlers };
+  }
+
+  /** Sends frames, and again after each `writable()`, until the link stays full for 300 ms. @returns bytes handed to `send`. */
+  async function fill(link: TransportLink, seen: { writable: number }): Promise<number> {
+    let handed = 0;
+    for (let rounds = 0; ; rounds++) {
+      if (rounds === 2000) throw new Error("the link never stayed full");
+      while (link.send(FRAME)) {
+        handed += FRAME.byteLength;
+        if (handed > 512 * 1024 * 1024) throw new Error("send never said full");
+      }
+      handed += FRAME.byteLength;
+      const before = seen.writable;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      if (seen.writable === before) return handed;
+    }
+  }
+
+  test("tcp: send returns false, no writable() and no reading while the server does not read; both come back when it does", { timeout: 60_000 }, async () => {
+    let peer: Socket | undefined;
+    let received = 0;
+    const server = createServer((socket) => {
+      peer = socket;
+      socket.pause();
+      socket.on("data", (chunk) => void (received += chunk.byteLength));
+      socket.on("error", () => undefined);
+    });
+    server.listen(0, LOOPBACK);
+    await once(server, "listening");
+    const { seen, handlers } = recorder();
+    const link = tcpTransport({ host: LOOPBACK, port: (server.address() as AddressInfo).port, maxBufferedBytes: 64 * 1024 }).connect(handlers);
+    try {
+      await waitUntil(() => seen.open && peer !== undefined, "the link open");
+      const handed = await fill(link, seen);
+      // The server writes meanwhile: the client does not read it while its own output is full.
+      peer!.write(new Uint8Array(1000).fill(1));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(seen.bytes).toBe(0);
+      expect(received).toBe(0);
+
+      peer!.resume();
+      await waitUntil(() => received === handed, `the server read all ${handed} bytes (has ${received})`, 30_000);
+      await waitUntil(() => seen.writable > 0 && seen.bytes === 1000, "writable() and the server's bytes at the client");
+      expect(link.send(FRAME)).toBe(true);
+    } finally {
+      link.abort();
+      peer?.destroy();
+      server.close();
+    }
+  });
+
+  test("ws: send returns false while bufferedAmount is over the bound, and writable() comes once the server reads", { timeout: 60_000 }, async () => {
+    const wss = new WebSocketServer({ host: LOOPBACK, port: 0 });
+    await once(wss, "listening");
+    let peer: WebSocket | undefined;
+    let received = 0;
+    wss.on("connection", (socket) => {
+      peer = socket;
+      socket.pause();
+      socket.on("message", (data: Buffer) => void (received += data.byteLength));
+    });
+    const { seen, handlers } = recorder();
+    const link = webSocketTransport(`ws://${LOOPBACK}:${(wss.address() as AddressInfo).port}/`, { WebSocket: WebSocket as unknown as WebSocketConstructor, maxBufferedBytes: 64 * 1024, drainPollMs: 10 }).connect(handlers);
+    try {
+      await waitUntil(() => seen.open && peer !== undefined, "the link open");
+      const handed = await fill(link, seen);
+      expect(received).toBe(0);
+      peer!.resume();
+      await waitUntil(() => received === handed, `the server read all ${handed} bytes (has ${received})`, 30_000);
+      await waitUntil(() => seen.writable > 0, "writable()");
+      expect(link.send(FRAME)).toBe(true);
+    } finally {
+      link.abort();
+      peer?.terminate();
+      wss.close();
     }
   });
 });

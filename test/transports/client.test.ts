@@ -102,6 +102,23 @@ describe("reconnecting", () => {
     client.close();
   });
 
+  test.each([
+    [0, [50, 100, 200]],
+    [0.999, [150, 300, 600]],
+  ])("jitter comes from the client's random(): %s gives %j", async (r, expected) => {
+    const { transport, links } = scriptedTransport();
+    const { client, events } = makeClient(transport, { reconnect: { initialMs: 100, factor: 2, jitter: 0.5, maxMs: 10_000 }, random: () => r });
+    client.start();
+    for (let i = 0; i < 3; i++) {
+      await settle();
+      links.at(-1)!.handlers.closed("refused");
+      await settle();
+      await settle((events.filter((e) => e.type === "reconnecting").at(-1) as { delayMs: number }).delayMs);
+    }
+    expect(events.filter((e) => e.type === "reconnecting").map((e) => (e as { delayMs: number }).delayMs)).toEqual(expected);
+    client.close();
+  });
+
   test("WELCOME resets the count; a DISCONNECT's retry_after_ms is waited out when longer than the backoff", async () => {
     const { transport, links } = scriptedTransport();
     const { client, events } = makeClient(transport);

@@ -1,9 +1,12 @@
 // `npm run demo` (scripts/demo.mjs on the built package): it must finish, pass its own checks and tell
-// the story the README shows. CI also runs it through .ci/run.
+// the story the README shows — the README's transcript must be lines this run printed. CI also runs it
+// through .ci/run.
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, expect, test } from "vitest";
 import { ensureDistBuilt, REPO_ROOT } from "../support/dist.js";
+import { fencedBlocks } from "../support/readme-blocks.js";
 
 let result: { status: number | null; stdout: string; stderr: string };
 
@@ -32,4 +35,30 @@ test("the transcript shows frames both ways over TCP, WebSocket and HTTP, the up
   expect(out).toMatch(/<- {2}ACK +\d+ +\d+ B {2}DUPLICATE, server id \d+/);
   expect(out).toMatch(/messages: alice sent 7 \(acked; 1 DUPLICATE after the cut\), bob sent 1; bob received 7, alice 1/);
   expect(out).toMatch(/SyncKey 1_8 = server's 1_8/);
+});
+
+/** What differs between runs: times, ports, session and object ids, the jittered reconnect delay. */
+function normalise(line: string): string {
+  return line
+    .replace(/^ +\d+\.\d{3}(?= {2})/, "T")
+    .replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:PORT")
+    .replace(/session [0-9a-f]+-\d+/, "session ID")
+    .replace(/[0-9a-f]{32}|[0-9a-f]{8}…/g, "OBJECT")
+    .replace(/reconnecting in \d+ ms/, "reconnecting in N ms");
+}
+
+test("the README's transcript is a real run: every line it shows is one this run printed, and its line count is this run's", () => {
+  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+  const block = fencedBlocks(readme).find((b) => b.lang === "text" && b.code.startsWith("syncwire demo:"));
+  expect(block, "README has the demo's transcript (a text block starting with 'syncwire demo:')").toBeDefined();
+  const shown = block!.code.split("\n").filter((l) => l !== "" && l !== "…");
+  expect(shown.length).toBeGreaterThan(50);
+  const printed = new Set(result.stdout.split("\n").map(normalise));
+  expect(shown.filter((l) => !printed.has(normalise(l))), "README lines this run did not print (update the README from a fresh `npm run demo`)").toEqual([]);
+  // "Parts of a real run (N lines in all)": the run's length, give or take the few lines that depend on
+  // how replies happen to share reads (two ACKs in one read or two).
+  const claimed = /Parts of\s+a real run \((\d+) lines in all\)/.exec(readme);
+  expect(claimed, "README says how long the run is").not.toBeNull();
+  const lines = result.stdout.split("\n").length - 1;
+  expect(Math.abs(Number(claimed![1]) - lines)).toBeLessThanOrEqual(5);
 });

@@ -1,9 +1,10 @@
 // HTTP short links (docs/PROTOCOL.md §11.9) on loopback: the server's checks and status codes, a raw
 // POST read frame by frame, and the fetch-based ShortLinkClient syncing and uploading with concurrent
-// POSTs beside a long link.
+// POSTs beside a long link, and through a graceful server shutdown.
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, test } from "vitest";
 import {
+  createMemoryStores,
   decodeFrames,
   decodeMessage,
   DisconnectCode,
@@ -16,6 +17,7 @@ import {
   syncKeyEquals,
   SyncRequestSchema,
   type Frame,
+  type UploadStore,
 } from "../../src/index.js";
 import { ShortLinkClient, type FetchLike } from "../../src/web/index.js";
 import type { ServerLogEntry } from "../../src/node/index.js";
@@ -169,6 +171,46 @@ describe("ShortLinkClient", () => {
       expect(events).toContain("transport-closed: POST failed: network down");
       expect(events.filter((e) => e === "reconnecting").length).toBe(2);
       expect(stats.posts).toBeGreaterThan(7);
+    } finally {
+      uploader.close();
+    }
+  });
+
+  test("graceful shutdown: POSTs in flight are answered DISCONNECT SERVER_SHUTDOWN with retry_after_ms; the client waits it out and the upload completes on the restarted server", { timeout: 30_000 }, async () => {
+    // Parts are stored slowly while `slow`, so POSTs are in flight when the server stops.
+    const stores = createMemoryStores();
+    const real = stores.uploads;
+    let slow = true;
+    let partsArriving = 0;
+    const uploads: UploadStore = {
+      putPart: async (...args) => {
+        partsArriving++;
+        if (slow) await new Promise((resolve) => setTimeout(resolve, 200));
+        return real.putPart(...args);
+      },
+      state: (...args) => real.state(...args),
+      readParts: (...args) => real.readParts(...args),
+      complete: (...args) => real.complete(...args),
+      expire: (...args) => real.expire(...args),
+    };
+    const server = await harness.server({ http: { host: LOOPBACK, port: 0 }, stores: { ...stores, uploads } });
+    const port = server.addresses.http!.port;
+    const uploader = new ShortLinkClient({ url: server.addresses.http!.url, engine: { clientId: "alice-laptop", token: "alice", partSize: 8192 }, reconnect: FAST_RECONNECT });
+    try {
+      const disconnected = uploader.client.once("disconnected");
+      const reconnecting = uploader.client.once("reconnecting");
+      const image = Uint8Array.from({ length: 40_000 }, (_, i) => i & 0xff);
+      const { done } = uploader.upload(image, "image/png");
+      await waitUntil(() => partsArriving > 0, "a part at the store");
+      await server.close({ retryAfterMs: 400 });
+      const event = await disconnected;
+      expect([event.code, event.retryAfterMs, event.reconnect]).toEqual([DisconnectCode.SERVER_SHUTDOWN, 400, true]);
+      expect((await reconnecting).delayMs).toBeGreaterThanOrEqual(400);
+
+      slow = false;
+      const restarted = await harness.server({ http: { host: LOOPBACK, port }, stores: { ...stores, uploads } });
+      const { objectId } = await done;
+      expect(Buffer.from((await restarted.stores.objects.read(objectId))!).equals(image)).toBe(true);
     } finally {
       uploader.close();
     }

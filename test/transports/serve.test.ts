@@ -14,7 +14,10 @@ import { decodeFrames, encodeFrame, type Frame } from "../../src/index.js";
 import { AckSchema, AckStatus, MessageKind, MessagePacketSchema } from "../../src/gen/syncwire/v1/message_pb.js";
 import { DisconnectCode, DisconnectSchema, HeartbeatAckSchema, HeartbeatSchema, HelloSchema, WelcomeSchema } from "../../src/gen/syncwire/v1/session_pb.js";
 import { NotifySchema, SyncCommitSchema, SyncRequestSchema, SyncResultSchema, type SyncKey } from "../../src/gen/syncwire/v1/sync_pb.js";
+import { createClient } from "../../src/node/index.js";
+import type { SyncwireClient } from "../../src/web/index.js";
 import { ensureDistBuilt, REPO_ROOT } from "../support/dist.js";
+import { testCertificate } from "./support.js";
 
 /** docs/PROTOCOL.md §2. */
 const OP = { HEARTBEAT: 2, HEARTBEAT_ACK: 3, SEND: 4, ACK: 5, DISCONNECT: 6, HELLO: 7, WELCOME: 8, BATCH: 9, NOTIFY: 10, SYNC: 11, SYNC_RESULT: 12, SYNC_COMMIT: 13 } as const;
@@ -194,6 +197,54 @@ describe("syncwire serve, spoken to by a client written from docs/PROTOCOL.md", 
     expect(stdout).toMatch(/^\S+Z tcp#\d+ 127\.0\.0\.1:\d+ closed by server SERVER_SHUTDOWN: the server is shutting down$/m);
     expect(stdout).toMatch(/^SIGTERM: stopping \(DISCONNECT SERVER_SHUTDOWN, retry after 1500 ms, to 1 link\)$/m);
     expect(stdout.endsWith("\nstopped\n")).toBe(true);
+  });
+});
+
+describe("syncwire serve --ws --tls (certificate files) --heartbeat-ms, any user, stopped by SIGINT", () => {
+  test("clients over WebSocket and TLS exchange a message and measure heartbeats; SIGINT sends both DISCONNECT SERVER_SHUTDOWN, exit 0", { timeout: 60_000 }, async () => {
+    ensureDistBuilt();
+    const { cert, key } = testCertificate();
+    const dir = mkdtempSync(join(tmpdir(), "syncwire-serve-tls-"));
+    writeFileSync(join(dir, "cert.pem"), cert);
+    writeFileSync(join(dir, "key.pem"), key);
+    const server = spawn(process.execPath, [join(REPO_ROOT, "bin/syncwire.js"), "serve", "--ws", "127.0.0.1:0", "--tls", "127.0.0.1:0", "--tls-cert", join(dir, "cert.pem"), "--tls-key", join(dir, "key.pem"), "--heartbeat-ms", "100"], { cwd: REPO_ROOT });
+    let out = "";
+    server.stdout.setEncoding("utf8").on("data", (text: string) => (out += text));
+    server.stderr.setEncoding("utf8").on("data", (text: string) => (out += text));
+    const clients: SyncwireClient[] = [];
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!/^in-memory stores; any user logs in: the token is the user id$/m.test(out)) {
+        if (Date.now() > deadline || server.exitCode !== null) throw new Error(`syncwire serve did not start:\n${out}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const ws = /^listening ws +(ws:\/\/127\.0\.0\.1:\d+\/)$/m.exec(out)?.[1];
+      const tls = /^listening tls +(tls:\/\/127\.0\.0\.1:\d+)$/m.exec(out)?.[1];
+      expect([ws, tls]).toEqual([expect.any(String), expect.any(String)]);
+      const alice = createClient({ url: tls!, tls: { ca: cert }, engine: { clientId: "alice-tls", token: "alice", userId: "alice" }, reconnect: { initialMs: 5000, maxMs: 5000 } });
+      const bob = createClient({ url: ws!, engine: { clientId: "bob-ws", token: "bob", userId: "bob" }, reconnect: { initialMs: 5000, maxMs: 5000 } });
+      clients.push(alice, bob);
+      const bobGot = new Promise<string>((resolve) => bob.on("message", (e) => resolve(new TextDecoder().decode(e.message.content))));
+      await Promise.all([alice.once("open", () => true, 20_000), bob.once("open", () => true, 20_000)]);
+      alice.send({ conversationId: "c2c:alice:bob", recipientId: "bob", kind: MessageKind.TEXT, content: new TextEncoder().encode("over TLS, to a WebSocket") });
+      expect(await bobGot).toBe("over TLS, to a WebSocket");
+      // --heartbeat-ms 100 is WELCOME's interval: both clients beat and measure their round trip.
+      await Promise.all([alice.once("heartbeat", () => true, 5000), bob.once("heartbeat", () => true, 5000)]);
+
+      const shutdowns = Promise.all(clients.map((c) => c.once("disconnected", () => true, 10_000)));
+      server.kill("SIGINT");
+      for (const event of await shutdowns) expect([event.code, event.retryAfterMs]).toEqual([DisconnectCode.SERVER_SHUTDOWN, 1000]);
+      const [code] = (await once(server, "exit")) as [number];
+      expect(code).toBe(0);
+      expect(out).toMatch(/^SIGINT: stopping \(DISCONNECT SERVER_SHUTDOWN, retry after 1000 ms, to 2 links\)$/m);
+      expect(out).toMatch(/^\S+Z tls#\d+ 127\.0\.0\.1:\d+ authenticated user=alice client=alice-tls session=\S+ v1$/m);
+      expect(out).toMatch(/^\S+Z ws#\d+ 127\.0\.0\.1:\d+ authenticated user=bob client=bob-ws session=\S+ v1$/m);
+      expect(out.endsWith("\nstopped\n")).toBe(true);
+    } finally {
+      for (const client of clients) client.close();
+      if (server.exitCode === null) server.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
