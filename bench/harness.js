@@ -25,7 +25,7 @@ export function runSuite(title, cases, options = {}) {
   for (const c of cases) suite.add(c.name, c.fn, { maxTime: options.maxTime ?? Number(process.env.BENCH_MAX_TIME ?? 1.5), minSamples: 5 });
   suite.run({ async: false });
   // A Suite is array-like, not iterable.
-  return report(title, cases, unit, Array.from(suite));
+  return suiteReport(title, cases, unit, Array.from(suite), options);
 }
 
 /**
@@ -33,7 +33,7 @@ export function runSuite(title, cases, options = {}) {
  * prints it like {@link runSuite}. A case whose promise rejects ends the process with its error.
  * @param {string} title
  * @param {{ name: string, fn: () => Promise<unknown>, reference?: boolean, perOp?: number }[]} cases
- * @param {{ unit?: string, maxTime?: number }} [options]
+ * @param {{ unit?: string, maxTime?: number, key?: string }} [options]
  */
 export function runSuiteAsync(title, cases, options = {}) {
   const unit = options.unit ?? "ops";
@@ -50,12 +50,12 @@ export function runSuiteAsync(title, cases, options = {}) {
     suite.add(c.name, fn, { defer: true, maxTime: options.maxTime ?? Number(process.env.BENCH_MAX_TIME ?? 1.5), minSamples: 5 });
   }
   return new Promise((resolve) => {
-    suite.on("complete", () => resolve(report(title, cases, unit, Array.from(suite))));
+    suite.on("complete", () => resolve(suiteReport(title, cases, unit, Array.from(suite), options)));
     suite.run({ async: true });
   });
 }
 
-function report(title, cases, unit, results) {
+function suiteReport(title, cases, unit, results, options) {
   const reference = cases.findIndex((c) => c.reference) === -1 ? 0 : cases.findIndex((c) => c.reference);
   const refRate = results[reference].hz * (cases[reference].perOp ?? 1);
   const rows = results.map((b, i) => {
