@@ -17,8 +17,16 @@
 //   leave in BATCHes of up to 64 (max_batch_frames) each way;
 // - batched, SEND → ACK only: the loop withholds NOTIFYs, so the sender never syncs (the session's own
 //   cost without the sync cycle's protobuf-es bodies);
+// - batched, SEND → ACK only, stores that keep nothing: the same loop over stores that answer at once
+//   and remember nothing (not a valid store: no dedupe, no log) — the engines' own cost;
+// - memory stores only: per message, the store calls of the SEND path (dedupe get and putIfAbsent, an
+//   id, the recipient's and the sender's log appends of a fresh copy of the message), 128 side by side
+//   — the stores' own cost, their bounded steady state (and what the collector pays for it) included;
 // - codec only: per message, what no session can avoid — encode the SEND, decode it, encode the ACK,
 //   decode it — as the floor the others are compared with.
+//
+// The SEND → ACK rows decompose: engines (keep-nothing row) + stores (stores-only row) ≈ SEND → ACK
+// with memory stores; the README's prose quotes the run's figures.
 //
 // BENCH_BASELINE_DIST=/path/to/another/dist adds the same cases for that build, in the same run (for
 // before/after figures: build the older commit in a scratch checkout and point at its dist/).
@@ -43,12 +51,13 @@ function seeded(seed) {
 
 /** One client and one server link of `lib`, in a loop. */
 class Loop {
-  constructor(lib, { withholdNotify = false } = {}) {
+  constructor(lib, { withholdNotify = false, keepNothing = false } = {}) {
     this.lib = lib;
     this.now = T0;
     this.withholdNotify = withholdNotify;
+    const stores = lib.createMemoryStores({ objects: { randomBytes: (t) => t.fill(7) } });
     this.server = new lib.ServerEngine({
-      stores: lib.createMemoryStores({ objects: { randomBytes: (t) => t.fill(7) } }),
+      stores: keepNothing ? { ...stores, ...keepNothingStores() } : stores,
       authenticate: (hello) => ({ user: hello.token }),
       random: seeded(1),
     });
@@ -103,6 +112,50 @@ class Loop {
   }
 }
 
+/**
+ * Stores that answer at once and remember nothing: every SEND is new, every append appends. Not a valid
+ * store (no dedupe, no log to sync from); only for the row that measures the engines' own cost.
+ */
+function keepNothingStores() {
+  let id = 0n;
+  let version = 0n;
+  return {
+    dedupe: { get: async () => undefined, putIfAbsent: async (_sender, _id, record) => record },
+    ids: { next: async () => ++id },
+    log: { append: async () => ({ version: ++version, appended: true }), read: async () => ({ entries: [], hasMore: false }), head: async () => ({ $typeName: "syncwire.v1.SyncKey", entries: [] }), commit: async () => undefined, committed: async () => ({ $typeName: "syncwire.v1.SyncKey", entries: [] }) },
+  };
+}
+
+/**
+ * The memory stores' share of one message: what the server's SEND path asks of them (src/session/server/send.ts),
+ * without the engines or the codec. Each message is a fresh copy, as the server stores one.
+ */
+function storesOnly(lib) {
+  const stores = lib.createMemoryStores();
+  let clientMsgId = 0x0190_0000_0000_0000n;
+  let now = T0;
+  const one = async (conversationId) => {
+    const id = ++clientMsgId;
+    const user = "alice";
+    let ids = await stores.dedupe.get(user, id, now);
+    if (ids === undefined) {
+      const candidate = { serverMsgId: await stores.ids.next(conversationId), serverTimeMs: BigInt(now) };
+      ids = await stores.dedupe.putIfAbsent(user, id, candidate, now, 86_400_000);
+    }
+    const message = { $typeName: "syncwire.v1.MessagePacket", clientMsgId: id, serverMsgId: ids.serverMsgId, conversationId, senderId: user, recipientId: "bob", kind: lib.MessageKind.TEXT, content: content.slice(), createdAtMs: BigInt(now) };
+    const key = `5:alice${id}`;
+    const theirs = stores.log.append("bob", 1, message, key);
+    const mine = stores.log.append(user, 1, message, key);
+    consume(Number((await theirs).version & 0xffn) + Number((await mine).version & 0xffn));
+  };
+  const conversations = Array.from({ length: 128 }, (_, i) => `c2c:alice:bob:${i}`);
+  return async () => {
+    now++;
+    const pending = conversations.map(one);
+    for (const p of pending) await p;
+  };
+}
+
 /** The codec's share of one message: SEND encoded and decoded, its ACK encoded and decoded. */
 function codecOnly(lib) {
   const { Op, encodeBodyFrame, decodeFrame, decodeMessage, MessageKind } = lib;
@@ -124,24 +177,28 @@ async function casesFor(lib, label) {
   const oneByOne = new Loop(lib);
   const batched = new Loop(lib);
   const ackOnly = new Loop(lib, { withholdNotify: true });
+  const engineOnly = new Loop(lib, { withholdNotify: true, keepNothing: true });
   await oneByOne.send(1, 1);
   await batched.send(128, 128);
   await ackOnly.send(128, 128);
+  await engineOnly.send(128, 128);
   return [
     { name: `${label}one by one (send, wait for the ACK)`, fn: () => oneByOne.sendInTurn(16), perOp: 16 },
     { name: `${label}batched (128 per tick, 128 conversations)`, fn: () => batched.send(128, 128), perOp: 128, reference: label === "" },
     { name: `${label}batched, SEND → ACK only (no sync)`, fn: () => ackOnly.send(128, 128), perOp: 128 },
+    { name: `${label}batched, SEND → ACK only, stores that keep nothing (the engines' own cost)`, fn: () => engineOnly.send(128, 128), perOp: 128 },
   ];
 }
 
 const load = () => os.loadavg().map((n) => n.toFixed(2)).join(" ");
 console.log(`\nload average before: ${load()}`);
 const cases = await casesFor(current, "");
+cases.push({ name: "memory stores only: the SEND path's store calls (2 appends)", fn: storesOnly(current), perOp: 128 });
 cases.push({ name: "codec only: SEND and ACK encoded and decoded (the floor)", fn: codecOnly(current), perOp: 128 });
 const baselineDist = process.env.BENCH_BASELINE_DIST;
 if (baselineDist !== undefined) {
   const baseline = await import(new URL(`file://${baselineDist.replace(/\/$/, "")}/index.js`).href);
   cases.push(...(await casesFor(baseline, "baseline: ")));
 }
-await runSuiteAsync("client ↔ server in process, memory stores (sender online: its NOTIFY/SYNC/COMMIT cycle included)", cases, { unit: "acked msgs" });
+await runSuiteAsync("client ↔ server in process, memory stores (sender online: its NOTIFY/SYNC/COMMIT cycle included)", cases, { unit: "acked msgs", key: "session" });
 console.log(`\nload average after: ${load()}`);
