@@ -32,7 +32,7 @@ import { SyncCommitSchema, SyncKeySchema, SyncRequestSchema, type SyncKey, type 
 import { encodeBody } from "../../bodies/codec.js";
 import { hasNewer, mergeSyncKeys, syncKeyEquals } from "../../bodies/sync-key.js";
 import { Op } from "../../wire/ops.js";
-import { BoundedSet } from "./bounded-set.js";
+import { BoundedPairSet } from "./bounded-pair-set.js";
 import type { ResolvedClientOptions } from "./options.js";
 import type { ClientPort } from "./port.js";
 
@@ -68,14 +68,14 @@ export class SyncCycle {
   #commitInFlight: CommitInFlight | undefined;
   /** When the last SYNC was sent (the periodic sync counts from it), or undefined before the first. */
   #lastSyncAt: number | undefined;
-  readonly #processed: BoundedSet<string>;
+  readonly #processed: BoundedPairSet<bigint>;
 
   constructor(port: ClientPort, options: ResolvedClientOptions, key: SyncKey | undefined, isOwn: (message: MessagePacket) => boolean) {
     this.#port = port;
     this.#options = options;
     this.#key = key === undefined ? EMPTY_KEY : mergeSyncKeys(EMPTY_KEY, key);
     this.#isOwn = isOwn;
-    this.#processed = new BoundedSet(options.processedIdCapacity);
+    this.#processed = new BoundedPairSet(options.processedIdCapacity);
   }
 
   /** The key of everything handed over so far. */
@@ -135,7 +135,7 @@ export class SyncCycle {
     this.#outstanding = undefined;
     let count = 0;
     for (const message of result.messages) {
-      if (!this.#processed.add(`${message.conversationId}\u0000${message.serverMsgId}`)) continue;
+      if (!this.#processed.add(message.conversationId, message.serverMsgId)) continue;
       count++;
       this.#port.emit({ type: "message", message, own: this.#isOwn(message) });
     }

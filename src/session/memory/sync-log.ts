@@ -63,8 +63,12 @@ export class MemorySyncLog implements SyncLogStore {
   readonly #maxDevices: number;
   readonly #trimmedCapacity: number;
   readonly #logs = new Map<string, UserLog>();
-  /** Trimmed keys still remembered, oldest first from `#trimmedHead` (each also in its log's `idem`). */
-  #trimmed: { readonly log: UserLog; readonly key: string }[] = [];
+  /**
+   * Trimmed keys still remembered, oldest first from `#trimmedHead` (each also in its log's `idem`), in
+   * two parallel arrays: no object per trimmed entry (every message is trimmed once per log it is in).
+   */
+  #trimmedLogs: (UserLog | undefined)[] = [];
+  #trimmedKeys: (string | undefined)[] = [];
   #trimmedHead = 0;
 
   /** @throws RangeError for an option that is not an integer in range (`maxEntries` < `retention` included). */
@@ -88,7 +92,7 @@ export class MemorySyncLog implements SyncLogStore {
 
   /** Idempotency keys of trimmed entries remembered now (all users). */
   get trimmedKeyCount(): number {
-    return this.#trimmed.length - this.#trimmedHead;
+    return this.#trimmedKeys.length - this.#trimmedHead;
   }
 
   /**
@@ -222,13 +226,16 @@ export class MemorySyncLog implements SyncLogStore {
       log.idem.delete(key);
       return;
     }
-    this.#trimmed.push({ log, key });
-    if (this.#trimmed.length - this.#trimmedHead > this.#trimmedCapacity) {
-      const oldest = this.#trimmed[this.#trimmedHead]!;
-      this.#trimmed[this.#trimmedHead++] = undefined!;
-      oldest.log.idem.delete(oldest.key);
-      if (this.#trimmedHead > 1024 && this.#trimmedHead * 2 > this.#trimmed.length) {
-        this.#trimmed = this.#trimmed.slice(this.#trimmedHead);
+    this.#trimmedLogs.push(log);
+    this.#trimmedKeys.push(key);
+    if (this.#trimmedKeys.length - this.#trimmedHead > this.#trimmedCapacity) {
+      const head = this.#trimmedHead++;
+      this.#trimmedLogs[head]!.idem.delete(this.#trimmedKeys[head]!);
+      this.#trimmedLogs[head] = undefined;
+      this.#trimmedKeys[head] = undefined;
+      if (this.#trimmedHead > 1024 && this.#trimmedHead * 2 > this.#trimmedKeys.length) {
+        this.#trimmedLogs = this.#trimmedLogs.slice(this.#trimmedHead);
+        this.#trimmedKeys = this.#trimmedKeys.slice(this.#trimmedHead);
         this.#trimmedHead = 0;
       }
     }

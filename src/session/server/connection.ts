@@ -110,11 +110,18 @@ interface NotifySlot {
 
 type Outgoing = Uint8Array | NotifySlot;
 
+/** The last pipelined job of a chain, and its completion. */
+interface ChainLink {
+  readonly job: Job;
+  readonly done: Promise<void>;
+}
+
 interface Job {
   /** Starts after everything before it finished; nothing after it starts before it finished. */
   readonly barrier: boolean;
-  /** Pipelined jobs with the same key run one after the other. */
+  /** Pipelined jobs with the same key in the same chain map (SENDs by conversation, CHUNKs by upload) run one after the other. */
   readonly chain?: string;
+  readonly chains?: Map<string, ChainLink>;
   /** Counted in `maxInFlight`. */
   readonly counted: boolean;
   /** The request it transmits (counted jobs): copies with the same key count once against `maxInFlight`. */
@@ -173,8 +180,12 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
   readonly #copies = new Map<string | bigint, number>();
   #barrierRunning = false;
   #pipelined = 0;
-  /** Chain → its last pipelined job and that job's completion. */
-  readonly #chains = new Map<string, { readonly job: Job; readonly done: Promise<void> }>();
+  /**
+   * Conversation → its last pipelined SEND, and upload id → its last CHUNK (two maps, so the chain key
+   * is the id itself and no key string is built per request).
+   */
+  readonly #sendChains = new Map<string, ChainLink>();
+  readonly #chunkChains = new Map<string, ChainLink>();
   /** User → newest version of their messages stream, to publish once this tick's SENDs are stored. */
   #grown: Map<string, bigint> | undefined;
 
@@ -566,7 +577,7 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
         if (this.#short) return this.#protocolError("SEND on a short link");
         const message = this.#message<MessagePacket>(frame);
         if (message === undefined) return;
-        this.#enqueue({ barrier: !this.#welcomed, chain: `send:${message.conversationId}`, counted: true, key: message.clientMsgId, run: () => this.#send(frame.seq, message, now) });
+        this.#enqueue({ barrier: !this.#welcomed, chain: message.conversationId, chains: this.#sendChains, counted: true, key: message.clientMsgId, run: () => this.#send(frame.seq, message, now) });
         return;
       }
       case Op.SYNC: {
@@ -585,7 +596,7 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
         const chunk = this.#message<Chunk>(frame);
         if (chunk === undefined) return;
         // A short link answers in request order (§11.9): nothing is pipelined there.
-        this.#enqueue({ barrier: !this.#welcomed || this.#short, chain: `chunk:${chunk.uploadId}`, counted: true, key: `c${chunk.partIndex}:${chunk.uploadId}`, run: () => this.#chunk(frame.seq, chunk, now) });
+        this.#enqueue({ barrier: !this.#welcomed || this.#short, chain: chunk.uploadId, chains: this.#chunkChains, counted: true, key: `c${chunk.partIndex}:${chunk.uploadId}`, run: () => this.#chunk(frame.seq, chunk, now) });
         return;
       }
       default:
@@ -649,11 +660,11 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
   #start(job: Job): void {
     if (job.barrier) this.#barrierRunning = true;
     else this.#pipelined++;
-    const chained = job.chain !== undefined && !job.barrier;
-    const previous = chained ? this.#chains.get(job.chain!)?.done : undefined;
+    const chains = job.barrier ? undefined : job.chains;
+    const previous = chains?.get(job.chain!)?.done;
     this.#pending++;
     const done = this.#run(job, previous);
-    if (chained) this.#chains.set(job.chain!, { job, done });
+    if (chains !== undefined) chains.set(job.chain!, { job, done });
   }
 
   /**
@@ -671,7 +682,8 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
     if (job.barrier) this.#barrierRunning = false;
     else this.#pipelined--;
     if (job.counted) this.#release(job.key);
-    if (job.chain !== undefined && this.#chains.get(job.chain)?.job === job) this.#chains.delete(job.chain);
+    const chains = job.chains;
+    if (chains !== undefined && chains.get(job.chain!)?.job === job) chains.delete(job.chain!);
     try {
       this.#pump();
     } catch (error) {

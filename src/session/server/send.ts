@@ -133,7 +133,8 @@ export async function acceptMessage(ctx: SendContext, message: MessagePacket): P
     const mine = stores.log.append(user, MESSAGES_KEY, stored, idempotencyKey);
     // A rejection of `mine` while `theirs` is awaited is handled below; mark it handled meanwhile.
     mine.catch(() => undefined);
-    const [a, b] = [await theirs, await mine];
+    const a = await theirs;
+    const b = await mine;
     if (a.appended) grew.push([recipient, a.version]);
     if (b.appended) grew.push([user, b.version]);
   }

@@ -52,6 +52,29 @@ describe("memory bounds", () => {
     expect(store.size).toBe(1);
   });
 
+  test("dedupe: an expired record behind a live one is replaced in place, counted once, and evicted in order", async () => {
+    const store = new MemoryDedupeStore({ capacity: 2 });
+    await store.putIfAbsent("s", 1n, record(1n), 0, 100); // live until 100
+    await store.putIfAbsent("s", 2n, record(2n), 0, 10); // expired from 10, but behind 1n in the queue
+    const replaced = await store.putIfAbsent("s", 2n, record(20n), 50, 100);
+    expect(replaced.serverMsgId).toBe(20n);
+    expect(store.size).toBe(2);
+    expect((await store.get("s", 2n, 50))?.serverMsgId).toBe(20n);
+    // One more record: the oldest live one (1n) goes, not the replaced 2n (its stale slot is skipped).
+    await store.putIfAbsent("t", 3n, record(3n), 60, 100);
+    expect(store.size).toBe(2);
+    expect(await store.get("s", 1n, 60)).toBeUndefined();
+    expect((await store.get("s", 2n, 60))?.serverMsgId).toBe(20n);
+    expect((await store.get("t", 3n, 60))?.serverMsgId).toBe(3n);
+  });
+
+  test("dedupe: the same client id from two senders is two records", async () => {
+    const store = new MemoryDedupeStore();
+    await store.putIfAbsent("alice", 7n, record(1n), 0, 100);
+    expect((await store.putIfAbsent("bob", 7n, record(2n), 0, 100)).serverMsgId).toBe(2n);
+    expect((await store.get("alice", 7n, 0))?.serverMsgId).toBe(1n);
+  });
+
   test("dedupe: a non-positive TTL is a caller error (the promise rejects)", async () => {
     await expect(new MemoryDedupeStore().putIfAbsent("s", 1n, record(1n), 0, 0)).rejects.toBeInstanceOf(RangeError);
   });
