@@ -32,15 +32,28 @@ function toHex(bytes: Uint8Array): string {
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-/** Flattens a JSON value into `path: value` lines. */
-function fieldLines(value: unknown, path: string, out: string[]): void {
+/**
+ * Flattens a JSON value into `path: value` lines (indented by `indent`), each text of `texts` right under
+ * the line of its path (the base64 it reads).
+ */
+function fieldLines(value: unknown, path: string, indent: string, texts: Readonly<Record<string, string>> | undefined, out: string[]): void {
   if (value !== null && typeof value === "object") {
-    const entries = Array.isArray(value) ? value.map((v, i) => [`[${i}]`, v] as const) : Object.entries(value);
-    if (entries.length === 0) out.push(`${path}: ${Array.isArray(value) ? "[]" : "{}"}`);
-    for (const [key, v] of entries) fieldLines(v, path === "" ? String(key) : Array.isArray(value) ? `${path}${key}` : `${path}.${key}`, out);
+    if (Array.isArray(value)) {
+      if (value.length === 0) out.push(`${indent}${path}: []`);
+      for (let i = 0; i < value.length; i++) fieldLines(value[i], `${path}[${i}]`, indent, texts, out);
+      return;
+    }
+    let empty = true;
+    for (const key in value) {
+      empty = false;
+      fieldLines((value as Record<string, unknown>)[key], path === "" ? key : `${path}.${key}`, indent, texts, out);
+    }
+    if (empty) out.push(`${indent}${path}: {}`);
     return;
   }
-  out.push(`${path}: ${JSON.stringify(value)}`);
+  out.push(`${indent}${path}: ${JSON.stringify(value)}`);
+  const text = texts?.[path];
+  if (text !== undefined) out.push(`${indent}${path} (as UTF-8): ${JSON.stringify(text)}`);
 }
 
 function bodyLines(node: DumpNode): string[] {
@@ -54,16 +67,11 @@ function bodyLines(node: DumpNode): string[] {
   if (decoded === undefined) return [`body: ${plural(bytes, "byte")} (binary)`];
   switch (decoded.kind) {
     case "protobuf": {
-      const lines: string[] = [];
+      const lines = [`body: ${decoded.type} (${bytes} bytes)`];
       // A message with no field set (or only unknown ones) has no JSON fields: say so, not ": {}".
-      if (decoded.json !== null && typeof decoded.json === "object" && Object.keys(decoded.json).length === 0) lines.push("(no known fields set)");
-      else fieldLines(decoded.json, "", lines);
-      // Each text right under the base64 line it reads.
-      for (const [path, text] of Object.entries(decoded.texts ?? {})) {
-        const at = lines.findIndex((l) => l.startsWith(`${path}: `));
-        lines.splice(at === -1 ? lines.length : at + 1, 0, `${path} (as UTF-8): ${JSON.stringify(text)}`);
-      }
-      return [`body: ${decoded.type} (${bytes} bytes)`, ...lines.map((l) => `  ${l}`)];
+      if (decoded.json !== null && typeof decoded.json === "object" && Object.keys(decoded.json).length === 0) lines.push("  (no known fields set)");
+      else fieldLines(decoded.json, "", "  ", decoded.texts, lines);
+      return lines;
     }
     case "json":
       return [`body: JSON (${bytes} bytes)`, ...(formatJsonText(decoded.json, 2) ?? decoded.json).split("\n").map((l) => `  ${l}`)];
