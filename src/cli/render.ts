@@ -149,16 +149,19 @@ function decodedJson(decoded: DecodedBody): string {
   }
 }
 
-/** A node's JSON object without its closing brace (children may follow). */
-function nodeJsonOpen(node: DumpNode, top: Record<string, unknown>): string {
-  const head: Record<string, unknown> = { ...top, offset: node.offset, space: node.space, profile: node.profile, name: node.name };
-  for (const [k, v] of node.header) head[k] = v;
-  if (node.versionName !== undefined) head.versionName = node.versionName;
-  head.extension = toHex(node.extension);
-  head.body = toHex(node.body);
-  let text = JSON.stringify(head).slice(0, -1);
+/**
+ * A node's JSON object without its closing brace (children may follow), after `top` (the record's
+ * leading members with their trailing comma, or ""). Written as text, member by member in the order
+ * `JSON.stringify` of the equivalent object would give (no header field is named like the members
+ * before it): an object per frame and a scan of its hex strings cost more than the rest of the record.
+ */
+function nodeJsonOpen(node: DumpNode, top: string): string {
+  let text = `{${top}"offset":${node.offset},"space":"${node.space}","profile":"${node.profile}","name":${JSON.stringify(node.name)}`;
+  for (const [k, v] of node.header) text += `,"${k}":${v}`;
+  if (node.versionName !== undefined) text += `,"versionName":${JSON.stringify(node.versionName)}`;
+  text += `,"extension":"${toHex(node.extension)}","body":"${toHex(node.body)}"`;
   if (node.decoded !== undefined) text += `,"decoded":${decodedJson(node.decoded)}`;
-  if (node.compressed !== undefined) text += `,"compressed":${JSON.stringify({ algorithm: node.compressed.algorithm, inflated: toHex(node.compressed.inflated) })}`;
+  if (node.compressed !== undefined) text += `,"compressed":{"algorithm":${JSON.stringify(node.compressed.algorithm)},"inflated":"${toHex(node.compressed.inflated)}"}`;
   return text;
 }
 
@@ -167,18 +170,19 @@ export function jsonPrinter(): Printer {
   /** Children written so far by each open frame, outermost first. */
   const written: number[] = [];
   return (event) => {
+    if (event.type === "frame") {
+      const depth = event.depth;
+      const comma = depth > 0 && written[depth - 1]!++ > 0 ? "," : "";
+      const top = depth > 0 ? "" : `"type":"frame",${event.stream === undefined ? "" : `"stream":${JSON.stringify(event.stream)},`}${event.time === undefined ? "" : `"time":"${isoTime(event.time)}",`}`;
+      const open = comma + nodeJsonOpen(event.node, top);
+      if (event.node.innerFrames === undefined) return open + (depth === 0 ? "}\n" : "}");
+      written[depth] = 0;
+      return open + ',"children":[';
+    }
     const stream = event.type === "stream" ? {} : { ...(event.stream === undefined ? {} : { stream: event.stream }), ...(event.time === undefined ? {} : { time: isoTime(event.time) }) };
     switch (event.type) {
       case "stream":
         return JSON.stringify({ type: "stream", label: event.label, bytes: event.bytes, ...(event.note === undefined ? {} : { note: event.note }) }) + "\n";
-      case "frame": {
-        const depth = event.depth;
-        const comma = depth > 0 && written[depth - 1]!++ > 0 ? "," : "";
-        const open = comma + nodeJsonOpen(event.node, depth === 0 ? { type: "frame", ...stream } : {});
-        if (event.node.innerFrames === undefined) return open + (depth === 0 ? "}\n" : "}");
-        written[depth] = 0;
-        return open + ',"children":[';
-      }
       case "frame-end":
         return `]${event.notShown > 0 ? `,"moreChildren":${event.notShown}` : ""}}${event.depth === 0 ? "\n" : ""}`;
       case "trailer":
