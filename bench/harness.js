@@ -25,7 +25,7 @@ export function runSuite(title, cases, options = {}) {
   for (const c of cases) suite.add(c.name, c.fn, { maxTime: options.maxTime ?? Number(process.env.BENCH_MAX_TIME ?? 1.5), minSamples: 5 });
   suite.run({ async: false });
   // A Suite is array-like, not iterable.
-  return suiteReport(title, cases, unit, Array.from(suite), options);
+  return suiteRows(title, cases, unit, Array.from(suite), options.key);
 }
 
 /**
@@ -33,7 +33,7 @@ export function runSuite(title, cases, options = {}) {
  * prints it like {@link runSuite}. A case whose promise rejects ends the process with its error.
  * @param {string} title
  * @param {{ name: string, fn: () => Promise<unknown>, reference?: boolean, perOp?: number }[]} cases
- * @param {{ unit?: string, maxTime?: number, key?: string }} [options]
+ * @param {{ unit?: string, maxTime?: number, key?: string }} [options] `key` names the table for the README (default: the title)
  */
 export function runSuiteAsync(title, cases, options = {}) {
   const unit = options.unit ?? "ops";
@@ -50,12 +50,13 @@ export function runSuiteAsync(title, cases, options = {}) {
     suite.add(c.name, fn, { defer: true, maxTime: options.maxTime ?? Number(process.env.BENCH_MAX_TIME ?? 1.5), minSamples: 5 });
   }
   return new Promise((resolve) => {
-    suite.on("complete", () => resolve(suiteReport(title, cases, unit, Array.from(suite), options)));
+    suite.on("complete", () => resolve(suiteRows(title, cases, unit, Array.from(suite), options.key)));
     suite.run({ async: true });
   });
 }
 
-function suiteReport(title, cases, unit, results, options) {
+/** A finished suite's rows, printed and kept for the README (bench/report.js) under `key` (default: the title). */
+function suiteRows(title, cases, unit, results, key) {
   const reference = cases.findIndex((c) => c.reference) === -1 ? 0 : cases.findIndex((c) => c.reference);
   const refRate = results[reference].hz * (cases[reference].perOp ?? 1);
   const rows = results.map((b, i) => {
@@ -63,7 +64,7 @@ function suiteReport(title, cases, unit, results, options) {
     return { name: cases[i].name, rate, rme: b.stats.rme, ratio: rate / refRate, error: b.error };
   });
   report(
-    options.key ?? title,
+    key ?? title,
     title,
     ["case", `${unit}/s`, "±", `vs ${cases[reference].name}`],
     rows.map((r) => (r.error ? [r.name, `error: ${r.error.message}`, "", ""] : [r.name, formatRate(r.rate), `${r.rme.toFixed(1)}%`, `${r.ratio.toFixed(2)}×`])),

@@ -32,15 +32,28 @@ function toHex(bytes: Uint8Array): string {
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-/** Flattens a JSON value into `path: value` lines. */
-function fieldLines(value: unknown, path: string, out: string[]): void {
+/**
+ * Flattens a JSON value into `path: value` lines (indented by `indent`), each text of `texts` right under
+ * the line of its path (the base64 it reads).
+ */
+function fieldLines(value: unknown, path: string, indent: string, texts: Readonly<Record<string, string>> | undefined, out: string[]): void {
   if (value !== null && typeof value === "object") {
-    const entries = Array.isArray(value) ? value.map((v, i) => [`[${i}]`, v] as const) : Object.entries(value);
-    if (entries.length === 0) out.push(`${path}: ${Array.isArray(value) ? "[]" : "{}"}`);
-    for (const [key, v] of entries) fieldLines(v, path === "" ? String(key) : Array.isArray(value) ? `${path}${key}` : `${path}.${key}`, out);
+    if (Array.isArray(value)) {
+      if (value.length === 0) out.push(`${indent}${path}: []`);
+      for (let i = 0; i < value.length; i++) fieldLines(value[i], `${path}[${i}]`, indent, texts, out);
+      return;
+    }
+    let empty = true;
+    for (const key in value) {
+      empty = false;
+      fieldLines((value as Record<string, unknown>)[key], path === "" ? key : `${path}.${key}`, indent, texts, out);
+    }
+    if (empty) out.push(`${indent}${path}: {}`);
     return;
   }
-  out.push(`${path}: ${JSON.stringify(value)}`);
+  out.push(`${indent}${path}: ${JSON.stringify(value)}`);
+  const text = texts?.[path];
+  if (text !== undefined) out.push(`${indent}${path} (as UTF-8): ${JSON.stringify(text)}`);
 }
 
 function bodyLines(node: DumpNode): string[] {
@@ -54,16 +67,11 @@ function bodyLines(node: DumpNode): string[] {
   if (decoded === undefined) return [`body: ${plural(bytes, "byte")} (binary)`];
   switch (decoded.kind) {
     case "protobuf": {
-      const lines: string[] = [];
+      const lines = [`body: ${decoded.type} (${bytes} bytes)`];
       // A message with no field set (or only unknown ones) has no JSON fields: say so, not ": {}".
-      if (decoded.json !== null && typeof decoded.json === "object" && Object.keys(decoded.json).length === 0) lines.push("(no known fields set)");
-      else fieldLines(decoded.json, "", lines);
-      // Each text right under the base64 line it reads.
-      for (const [path, text] of Object.entries(decoded.texts ?? {})) {
-        const at = lines.findIndex((l) => l.startsWith(`${path}: `));
-        lines.splice(at === -1 ? lines.length : at + 1, 0, `${path} (as UTF-8): ${JSON.stringify(text)}`);
-      }
-      return [`body: ${decoded.type} (${bytes} bytes)`, ...lines.map((l) => `  ${l}`)];
+      if (decoded.json !== null && typeof decoded.json === "object" && Object.keys(decoded.json).length === 0) lines.push("  (no known fields set)");
+      else fieldLines(decoded.json, "", "  ", decoded.texts, lines);
+      return lines;
     }
     case "json":
       return [`body: JSON (${bytes} bytes)`, ...(formatJsonText(decoded.json, 2) ?? decoded.json).split("\n").map((l) => `  ${l}`)];
@@ -141,16 +149,19 @@ function decodedJson(decoded: DecodedBody): string {
   }
 }
 
-/** A node's JSON object without its closing brace (children may follow). */
-function nodeJsonOpen(node: DumpNode, top: Record<string, unknown>): string {
-  const head: Record<string, unknown> = { ...top, offset: node.offset, space: node.space, profile: node.profile, name: node.name };
-  for (const [k, v] of node.header) head[k] = v;
-  if (node.versionName !== undefined) head.versionName = node.versionName;
-  head.extension = toHex(node.extension);
-  head.body = toHex(node.body);
-  let text = JSON.stringify(head).slice(0, -1);
+/**
+ * A node's JSON object without its closing brace (children may follow), after `top` (the record's
+ * leading members with their trailing comma, or ""). Written as text, member by member in the order
+ * `JSON.stringify` of the equivalent object would give (no header field is named like the members
+ * before it): an object per frame and a scan of its hex strings cost more than the rest of the record.
+ */
+function nodeJsonOpen(node: DumpNode, top: string): string {
+  let text = `{${top}"offset":${node.offset},"space":"${node.space}","profile":"${node.profile}","name":${JSON.stringify(node.name)}`;
+  for (const [k, v] of node.header) text += `,"${k}":${v}`;
+  if (node.versionName !== undefined) text += `,"versionName":${JSON.stringify(node.versionName)}`;
+  text += `,"extension":"${toHex(node.extension)}","body":"${toHex(node.body)}"`;
   if (node.decoded !== undefined) text += `,"decoded":${decodedJson(node.decoded)}`;
-  if (node.compressed !== undefined) text += `,"compressed":${JSON.stringify({ algorithm: node.compressed.algorithm, inflated: toHex(node.compressed.inflated) })}`;
+  if (node.compressed !== undefined) text += `,"compressed":{"algorithm":${JSON.stringify(node.compressed.algorithm)},"inflated":"${toHex(node.compressed.inflated)}"}`;
   return text;
 }
 
@@ -159,18 +170,19 @@ export function jsonPrinter(): Printer {
   /** Children written so far by each open frame, outermost first. */
   const written: number[] = [];
   return (event) => {
+    if (event.type === "frame") {
+      const depth = event.depth;
+      const comma = depth > 0 && written[depth - 1]!++ > 0 ? "," : "";
+      const top = depth > 0 ? "" : `"type":"frame",${event.stream === undefined ? "" : `"stream":${JSON.stringify(event.stream)},`}${event.time === undefined ? "" : `"time":"${isoTime(event.time)}",`}`;
+      const open = comma + nodeJsonOpen(event.node, top);
+      if (event.node.innerFrames === undefined) return open + (depth === 0 ? "}\n" : "}");
+      written[depth] = 0;
+      return open + ',"children":[';
+    }
     const stream = event.type === "stream" ? {} : { ...(event.stream === undefined ? {} : { stream: event.stream }), ...(event.time === undefined ? {} : { time: isoTime(event.time) }) };
     switch (event.type) {
       case "stream":
         return JSON.stringify({ type: "stream", label: event.label, bytes: event.bytes, ...(event.note === undefined ? {} : { note: event.note }) }) + "\n";
-      case "frame": {
-        const depth = event.depth;
-        const comma = depth > 0 && written[depth - 1]!++ > 0 ? "," : "";
-        const open = comma + nodeJsonOpen(event.node, depth === 0 ? { type: "frame", ...stream } : {});
-        if (event.node.innerFrames === undefined) return open + (depth === 0 ? "}\n" : "}");
-        written[depth] = 0;
-        return open + ',"children":[';
-      }
       case "frame-end":
         return `]${event.notShown > 0 ? `,"moreChildren":${event.notShown}` : ""}}${event.depth === 0 ? "\n" : ""}`;
       case "trailer":
