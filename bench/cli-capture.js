@@ -9,18 +9,10 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { AckSchema, encodeBatch, encodeBodyFrame, encodeFrame, MessageKind, MessagePacketSchema, NotifySchema, Op, SyncCommitSchema, SyncRequestSchema, SyncResultSchema } from "../dist/index.js";
+import { mulberry32 } from "../dist/node/seeded-random.js";
 
-/** mulberry32 */
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (mulberry32), the one the fault proxy and the tests use. */
+const seeded = mulberry32;
 
 const WORDS = "are we still on for lunch tomorrow at noon I'll book the usual place see you there 你好 привет 👋 ok thanks".split(" ");
 const utf8 = new TextEncoder();

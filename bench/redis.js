@@ -44,23 +44,15 @@ import * as lib from "../dist/index.js";
 import { createRedisStores } from "../dist/redis/index.js";
 import { formatRate, runSuiteAsync } from "./harness.js";
 import { report } from "./report.js";
+import { mulberry32 } from "../dist/node/seeded-random.js";
 
 const T0 = Date.UTC(2025, 0, 1);
 const SENDERS = Number(process.env.BENCH_REDIS_SENDERS ?? 16);
 const PER_SENDER = 128;
 const content = new TextEncoder().encode("Are we still on for lunch tomorrow at noon? I'll book the usual place, 12:00.");
 
-/** mulberry32 */
-function seeded(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (mulberry32), the one the fault proxy and the tests use. */
+const seeded = mulberry32;
 
 // ---- redis-server ---------------------------------------------------------------------------------
 
