@@ -9,6 +9,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { AckSchema, encodeBatch, encodeBodyFrame, encodeFrame, MessageKind, MessagePacketSchema, NotifySchema, Op, SyncCommitSchema, SyncRequestSchema, SyncResultSchema } from "../dist/index.js";
+import { concatBytes as concat } from "../dist/cli/concat.js";
 import { mulberry32 } from "../dist/node/seeded-random.js";
 
 /** A seeded PRNG (mulberry32), the one the fault proxy and the tests use. */
@@ -100,15 +101,6 @@ function encodeBodyFrameBody(op, message) {
   return encodeBodyFrame(op, message).slice(16);
 }
 
-const concat = (parts) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-};
 
 const MSS = 1448;
 const CLIENT = { ip: [10, 0, 0, 2], port: 51234, mac: [2, 0, 0, 0, 0, 2] };
