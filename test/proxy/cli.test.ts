@@ -34,7 +34,7 @@ async function session(args: readonly string[], up: Uint8Array, down: Uint8Array
   if (typeof running === "number") throw new Error(`proxy did not start: ${fake.stderr()}`);
   let stopped: Promise<number> | undefined;
   const stop = (): Promise<number> => (stopped ??= running.stop());
-  track(running, () => void stop());
+  track(running, () => stop().then(() => undefined));
   const client = await connect(running.address.port);
   for (let at = 0; at < up.byteLength; at += chunk) client.socket.write(up.subarray(at, at + chunk));
   client.socket.end();
@@ -127,7 +127,7 @@ describe("what the proxy prints", () => {
     const fake = fakeIo();
     const args = ["--listen", "127.0.0.1:0", "--upstream", `127.0.0.1:${upstream.port}`, "--drop", "1", "--kill-after", "3", "--faults-on", "up", "--no-hex"];
     const running = (await startProxy(proxyOptions(args, false), fake.io)) as RunningProxy;
-    track(running, (r) => void r.stop());
+    track(running, (r) => r.stop().then(() => undefined));
     const client = await connect(running.address.port);
     client.socket.write(concat(frames));
     await client.gone;

@@ -38,7 +38,7 @@ async function runSession(args: readonly string[]): Promise<string> {
   const running = await startProxy(proxyOptions([...replaced], false), fake.io);
   if (typeof running === "number") throw new Error(fake.stderr());
   let stopped: Promise<number> | undefined;
-  track(running, (r) => void (stopped ??= r.stop()));
+  track(running, (r) => (stopped ??= r.stop()).then(() => undefined));
 
   const alice = new NetClient(running.address.port, "alice", 1, () => FIXED_NOW);
   // Each step waits for the last to be answered, so the interleaving is the same every run.

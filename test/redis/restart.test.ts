@@ -99,13 +99,17 @@ describe.skipIf(!REDIS.canStart)(`Redis restarts under two nodes (${REDIS.reason
         await new Promise((resolve) => setTimeout(resolve, 1));
       }
     })();
-    for (let round = 6; round < 10; round++) {
-      sendRound(round);
-      await new Promise((resolve) => setTimeout(resolve, 15));
-      if (round === 8) await fixture.server.stop("SIGKILL");
+    try {
+      for (let round = 6; round < 10; round++) {
+        sendRound(round);
+        await new Promise((resolve) => setTimeout(resolve, 15));
+        if (round === 8) await fixture.server.stop("SIGKILL");
+      }
+    } finally {
+      // Stop the pump whatever happened above, so a failure cannot leave it running past the test.
+      pumping = false;
+      await pump;
     }
-    pumping = false;
-    await pump;
     world.step();
     // What was acknowledged by then must survive.
     const ackedBeforeKill = new Map(senders.flatMap((d) => d.eventsOf("sent")).map((e) => [e.clientMsgId, e.serverMsgId]));
