@@ -968,6 +968,20 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
     this.#host.unregister(this);
     const unsubscribe = this.#unsubscribe;
     this.#unsubscribe = undefined;
-    if (unsubscribe !== undefined) this.#track(Promise.resolve().then(unsubscribe).catch(() => undefined));
+    if (unsubscribe !== undefined) this.#track(startUnsubscribe(unsubscribe));
+  }
+}
+
+/**
+ * Calls `unsubscribe` now, not in a later microtask: the stores drop the listener in the synchronous
+ * part of the call, so once a link is closed its listener is gone (never more presence listeners than
+ * open links, which the simulation checks). A store that throws synchronously or rejects is ignored:
+ * the link is closed either way. Never throws.
+ */
+function startUnsubscribe(unsubscribe: Unsubscribe): Promise<void> {
+  try {
+    return Promise.resolve(unsubscribe()).catch(() => undefined);
+  } catch {
+    return Promise.resolve();
   }
 }

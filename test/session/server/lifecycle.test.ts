@@ -71,8 +71,33 @@ describe("closing", () => {
     const client = await connected(engine);
     expect(stores.presence.listenerCount("alice")).toBe(1);
     client.link.linkClosed(client.now);
+    // At once, not a microtask later: a closed link never holds a listener (the simulation's bound).
+    expect(stores.presence.listenerCount("alice")).toBe(0);
     await client.settle();
     expect(stores.presence.listenerCount("alice")).toBe(0);
+  });
+
+  test("an unsubscribe that throws or rejects does not stop the link from closing", async () => {
+    for (const failure of ["throws", "rejects"] as const) {
+      const stores = createMemoryStores();
+      const subscribe = stores.presence.subscribe.bind(stores.presence);
+      let calls = 0;
+      stores.presence.subscribe = async (user, listener) => {
+        await subscribe(user, listener);
+        return () => {
+          calls++;
+          if (failure === "throws") throw new Error("unsubscribe failed");
+          return Promise.reject(new Error("unsubscribe failed"));
+        };
+      };
+      const { engine } = makeEngine({}, stores);
+      const client = await connected(engine);
+      client.link.linkClosed(client.now);
+      expect(calls).toBe(1);
+      expect(client.link.state).toBe("closed");
+      await client.settle();
+      expect(engine.connectionCount).toBe(0);
+    }
   });
 
   test("shutdown: every link gets DISCONNECT SERVER_SHUTDOWN with retry_after_ms (adapters are woken); later accepts start closed", async () => {
