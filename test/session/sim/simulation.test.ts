@@ -56,7 +56,8 @@ describe("the simulation: client and server engines over a bad network", () => {
       const { stats } = report;
       expect(stats.dropped > 0 && stats.duplicated > 0 && stats.reordered > 0, explain(report)).toBe(true);
       expect(stats.resets + stats.linkDead, explain(report)).toBeGreaterThan(0);
-      expect(stats.opens, explain(report)).toBeGreaterThan(report.devices);
+      // Links, not opens: a link lost during its handshake is rebuilt without an extra "open" (seed 890663342).
+      expect(stats.links, explain(report)).toBeGreaterThan(report.devices);
     },
   );
 
