@@ -33,6 +33,7 @@ class SocketClient {
   readonly ended: Promise<void>;
   readonly #decoder = new FrameDecoder();
   #waiters: (() => void)[] = [];
+  #error: Error | undefined;
 
   constructor(port: number) {
     this.socket = createConnection({ host: "127.0.0.1", port });
@@ -41,6 +42,11 @@ class SocketClient {
       for (const wake of this.#waiters.splice(0)) wake();
     });
     this.ended = new Promise((resolve) => this.socket.on("end", () => resolve()));
+    // A socket error (a reset) fails the waiting test with its cause instead of an uncaught exception.
+    this.socket.on("error", (error) => {
+      this.#error = error;
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
   }
 
   async waitFor(op: number, count = 1): Promise<Received[]> {
@@ -48,6 +54,7 @@ class SocketClient {
     for (;;) {
       const found = this.frames.filter((f) => f.op === op);
       if (found.length >= count) return found;
+      if (this.#error !== undefined) throw new Error(`the socket failed waiting for op ${op}: ${this.#error.message}`);
       if (Date.now() > deadline) throw new Error(`no op ${op} within 5 s; got ${this.frames.map((f) => f.op).join(",")}`);
       await new Promise<void>((resolve) => {
         this.#waiters.push(resolve);
