@@ -15,6 +15,20 @@ const message = (text = "m") => create(MessagePacketSchema, { conversationId: "c
 const versionsOf = async (stores: RedisStores, user: string) => (await stores.log.read(user, createSyncKey([]), 1000)).entries.map((e) => e.version);
 
 /** CRC16-XMODEM of the hash tag, mod 16384: the slot Redis Cluster gives a key (cluster spec). */
+/**
+ * A log that keeps one entry and remembers trimmed idempotency keys for 300 ms, after two appends: "retry-me"
+ * (trimmed, remembered) and "other" (live). With the raw client and the user's log key prefix, to look inside.
+ */
+async function oneKeyTrimmed() {
+  const stores = await fixture.stores({ log: { retention: 1, idempotencyTtlMs: 300 } });
+  const user = freshName("u");
+  const prefix = stores.keys.log(user);
+  const client = await fixture.client();
+  await stores.log.append(user, 1, message("first"), "retry-me");
+  await stores.log.append(user, 1, message("second"), "other");
+  return { stores, user, prefix, client };
+}
+
 function clusterSlot(key: string): number {
   const bytes = Buffer.from(key);
   let start = 0;
@@ -100,12 +114,7 @@ describe.skipIf(!REDIS.available)(`Redis stores (${REDIS.reason})`, () => {
   });
 
   test("sync log: a trimmed entry's idempotency key is remembered for idempotencyTtlMs, then forgotten", async () => {
-    const stores = await fixture.stores({ log: { retention: 1, idempotencyTtlMs: 300 } });
-    const user = freshName("u");
-    const prefix = stores.keys.log(user);
-    const client = await fixture.client();
-    await stores.log.append(user, 1, message("first"), "retry-me");
-    await stores.log.append(user, 1, message("second"), "other");
+    const { stores, user, prefix, client } = await oneKeyTrimmed();
     expect(await versionsOf(stores, user)).toEqual([2n]);
     expect(await client.zScore(`${prefix}tq`, "retry-me")).not.toBeNull();
     expect(await stores.log.append(user, 1, message("first"), "retry-me")).toEqual({ version: 1n, appended: false });
@@ -119,12 +128,7 @@ describe.skipIf(!REDIS.available)(`Redis stores (${REDIS.reason})`, () => {
   });
 
   test("sync log: an expired key not yet swept is forgotten when it comes back (appended anew, swept from tq)", async () => {
-    const stores = await fixture.stores({ log: { retention: 1, idempotencyTtlMs: 300 } });
-    const user = freshName("u");
-    const prefix = stores.keys.log(user);
-    const client = await fixture.client();
-    await stores.log.append(user, 1, message("first"), "retry-me");
-    await stores.log.append(user, 1, message("second"), "other");
+    const { stores, user, prefix, client } = await oneKeyTrimmed();
     await new Promise((resolve) => setTimeout(resolve, 450));
     // No trim ran since: the key is still in i, with an expired time in tq.
     expect(await client.hExists(`${prefix}i`, "retry-me")).toBe(1);
