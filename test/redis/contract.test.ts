@@ -1,6 +1,6 @@
 // The store contract (test/session/stores/contract.ts) on Redis: the same suites as the memory stores,
 // against a real redis-server, with a clock that really waits (Redis expires by its own clock).
-import { afterAll, beforeAll, describe } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { RedisStores } from "../../src/redis/index.js";
 import {
   describeDedupeContract,
@@ -9,6 +9,7 @@ import {
   describePresenceContract,
   describeSyncLogContract,
   describeUploadContract,
+  freshName,
 } from "../session/stores/contract.js";
 import { realClock, REDIS, RedisFixture } from "./support.js";
 
@@ -27,6 +28,17 @@ describe.skipIf(!REDIS.available)(`store contract on Redis (${REDIS.reason})`, (
     resp2 = await fixture.stores({ client: await fixture.resp2Client() });
   });
   afterAll(() => fixture.stop());
+
+  // The suites below assert through whatever stores they are handed: this proves those are the Redis
+  // stores on this fixture's server (a fixture that fell back to memory would pass them all silently).
+  test("the stores under contract keep their state in this Redis, over RESP 3 and RESP 2 clients", async () => {
+    const raw = await fixture.client();
+    for (const under of [stores, classic, resp2]) {
+      const conversation = freshName("c");
+      expect(await under.ids.next(conversation)).toBe(1n);
+      expect(await raw.get(under.keys.ids(conversation))).toBe("1");
+    }
+  });
 
   const timing = { clock: realClock, ttlMs: 400, settle: () => new Promise<void>((resolve) => setTimeout(resolve, 50)) };
   describeDedupeContract("redis", () => stores.dedupe, timing);
