@@ -23,6 +23,13 @@
 
 import { RedisStoreError } from "./commander.js";
 
+/**
+ * Most calls of one kind in one MGET or script call, for the light calls (dedupe records, ids): a few
+ * µs of Redis each, so one command holds Redis well under a millisecond. Appends do more per call and
+ * have their own, lower limit (sync-log.ts).
+ */
+export const MAX_CALLS_PER_COMMAND = 256;
+
 /** One queued call. */
 interface Waiter<Result> {
   resolve(value: Result): void;

@@ -12,7 +12,7 @@
  * `putIfAbsent`s one script call that runs them in turn.
  */
 import type { AcceptedMessage, DedupeStore } from "../session/stores.js";
-import { Coalescer } from "./coalesce.js";
+import { Coalescer, MAX_CALLS_PER_COMMAND } from "./coalesce.js";
 import { array, luaScript, RedisStoreError, text, type RedisCommander } from "./commander.js";
 import type { RedisKeys } from "./keys.js";
 
@@ -27,9 +27,6 @@ for n = 1, #KEYS do
 end
 return out`,
 );
-
-/** Most records in one MGET or script. */
-const MAX_PER_CALL = 256;
 
 function encode(record: AcceptedMessage): string {
   return `${record.serverMsgId}:${record.serverTimeMs}`;
@@ -55,13 +52,13 @@ export class RedisDedupeStore implements DedupeStore {
     this.#gets = new Coalescer(async (batch) => {
       if (batch.length === 1) return [decodeOrAbsent(await redis.send(batch[0], ["GET", batch[0]!]))];
       return array(await redis.send(batch[0], ["MGET", ...batch]), "MGET").map(decodeOrAbsent);
-    }, redis.batchLimit(MAX_PER_CALL));
+    }, redis.batchLimit(MAX_CALLS_PER_COMMAND));
     this.#puts = new Coalescer(async (batch) => {
       const args: string[] = [];
       for (const put of batch) args.push(put.value, put.ttl);
       const reply = array(await redis.eval(PUT_IF_ABSENT, batch.map((put) => put.key), args), "dedupe put");
       return batch.map((put, n) => (Buffer.isBuffer(reply[n]) ? decodeOrError(reply[n]) : put.record));
-    }, redis.batchLimit(MAX_PER_CALL));
+    }, redis.batchLimit(MAX_CALLS_PER_COMMAND));
   }
 
   /** @inheritDoc `now` is not used: Redis expires records by their TTL. */

@@ -12,7 +12,7 @@
  * counter in turn.
  */
 import type { MessageIdAllocator } from "../session/stores.js";
-import { Coalescer } from "./coalesce.js";
+import { Coalescer, MAX_CALLS_PER_COMMAND } from "./coalesce.js";
 import { array, luaScript, RedisStoreError, text, type RedisCommander } from "./commander.js";
 import type { RedisKeys } from "./keys.js";
 
@@ -23,9 +23,6 @@ const INCR_EACH = luaScript(
 for n = 1, #KEYS do out[n] = redis.call('INCR', KEYS[n]) end
 return out`,
 );
-
-/** Most counters in one script call. */
-const MAX_PER_CALL = 256;
 
 function idOf(reply: unknown, key: string): bigint | Error {
   const value = text(reply);
@@ -46,7 +43,7 @@ export class RedisMessageIdAllocator implements MessageIdAllocator {
       if (batch.length === 1) return [idOf(await redis.send(batch[0], ["INCR", batch[0]!]), batch[0]!)];
       const reply = array(await redis.eval(INCR_EACH, batch, []), "INCR");
       return batch.map((key, n) => idOf(reply[n], key));
-    }, redis.batchLimit(MAX_PER_CALL));
+    }, redis.batchLimit(MAX_CALLS_PER_COMMAND));
   }
 
   /** @inheritDoc */
