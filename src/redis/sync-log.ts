@@ -344,10 +344,9 @@ export class RedisSyncLog implements SyncLogStore {
     this.#bounds = [String(retention), String(maxEntries), String(ttl), String(budget)];
   }
 
-  /** The keys the write scripts take: h m i tq c (append), and cd (commit). */
-  #writeKeys(prefix: string, commit: boolean): string[] {
-    const keys = [`${prefix}h`, `${prefix}m`, `${prefix}i`, `${prefix}tq`, `${prefix}c`];
-    if (commit) keys.push(`${prefix}cd`);
+  /** Pushes one user's keys as the append script takes them: h m i tq c (the commit script adds cd). */
+  #pushAppendKeys(prefix: string, keys: string[]): string[] {
+    keys.push(`${prefix}h`, `${prefix}m`, `${prefix}i`, `${prefix}tq`, `${prefix}c`);
     return keys;
   }
 
@@ -369,7 +368,7 @@ export class RedisSyncLog implements SyncLogStore {
     const args: (string | Buffer)[] = [...this.#bounds];
     for (const item of items) {
       const { prefix } = item;
-      keys.push(`${prefix}h`, `${prefix}m`, `${prefix}i`, `${prefix}tq`, `${prefix}c`);
+      this.#pushAppendKeys(prefix, keys);
       args.push(prefix, item.stream, item.idempotencyKey, item.payload);
     }
     const reply = array(await this.#redis.eval(APPEND, keys, args), "append");
@@ -413,7 +412,8 @@ export class RedisSyncLog implements SyncLogStore {
   /** @inheritDoc */
   async commit(user: string, device: string, key: SyncKey): Promise<void> {
     const prefix = this.#keys.log(user);
-    const keys = this.#writeKeys(prefix, true);
+    const keys = this.#pushAppendKeys(prefix, []);
+    keys.push(`${prefix}cd`);
     const versions = [...syncKeyToMap(key)].map(([k, v]) => `${k}=${v}`).join(",");
     await this.#redis.eval(COMMIT, keys, [prefix, device, versions, ...this.#bounds, this.#maxDevices]);
   }
