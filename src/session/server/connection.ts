@@ -766,7 +766,7 @@ export class ServerConnection implements SansIoLink<ServerEvent> {
         return;
       }
       if (this.#isClosed()) {
-        this.#track(unsubscribe().catch(() => undefined));
+        this.#track(startUnsubscribe(unsubscribe));
         return;
       }
       this.#unsubscribe = unsubscribe;
